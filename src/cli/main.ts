@@ -1,0 +1,38 @@
+/**
+ * The `custodia` command. Each subcommand lives in `commands/`; this file wires them and maps
+ * failures to exit codes (1 runtime, 2 usage or configuration).
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { demoCommand } from './commands/demo.js';
+import { initCommand } from './commands/init.js';
+import { migrateCommand } from './commands/migrate.js';
+import { serveCommand } from './commands/serve.js';
+import { versionCommand } from './commands/version.js';
+import { EXIT_USAGE, reportError } from './output.js';
+
+const program = new Command('custodia')
+  .description('Custodia: the security layer for customer-contact centers.')
+  .version(VERSION, '-V, --version', 'print the version')
+  .option('-c, --config <file>', 'JSON config file (default: $CUSTODIA_CONFIG); environment variables win over it')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+serveCommand(program);
+initCommand(program);
+migrateCommand(program);
+demoCommand(program);
+versionCommand(program);
+
+for (const command of program.commands) command.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version "fail" with exit code 0; real usage errors were already printed.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    process.exitCode = reportError(error, process.argv.includes('--json'));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Every setting Custodia reads, in one place: its name in a config file, its environment
+ * variable, its type and its default. Nothing else in the code reads `process.env`.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+const postgresUrl = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'must be a postgres:// or postgresql:// URL');
+const redisUrl = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'must be a redis:// or rediss:// URL');
+const httpUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http:// or https:// URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+/** The settings, as written in a config file (camelCase keys). */
+export const configSchema = z.strictObject({
+  nodeEnv: z.enum(['development', 'test', 'production']).default('development'),
+  port: port.default(8080),
+  /** Loopback by default: exposing the server on a network is a decision, not an accident. */
+  host: z.string().min(1).max(255).default('127.0.0.1'),
+  /** Base URL that people reach the server at; used in links Custodia prints or sends. */
+  publicUrl: httpUrl.optional(),
+  dataDir: z.string().min(1).max(4096).default('./data'),
+  databaseUrl: postgresUrl.optional(),
+  databasePoolMax: positiveInt(200).default(10),
+  /** How long a request waits for a database connection before answering 503. */
+  databaseConnectTimeoutMs: positiveInt(120_000).default(5_000),
+  redisUrl: redisUrl.optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest accepted request body, in bytes (1 MiB, as Fastify's own default). */
+  bodyLimitBytes: positiveInt(64 * 1024 * 1024).default(1_048_576),
+  /** Trust X-Forwarded-* from a reverse proxy (needed for HSTS behind a TLS-terminating proxy). */
+  trustProxy: bool.default(false),
+  /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
+  shutdownTimeoutMs: positiveInt(600_000).default(10_000),
+  /** Lifetime of one-time invitation links. */
+  invitationTtlHours: positiveInt(24 * 30).default(72),
+  /** Where the key-encryption keys come from (see docs/configuration.md). */
+  keyProvider: z.enum(['local', 'env']).default('local'),
+  /** Key file of the `local` provider; defaults to `<dataDir>/keys/master.key`. */
+  keyFile: z.string().min(1).max(4096).optional(),
+  /** Versioned keys of the `env` provider, e.g. `2:base64,1:base64`. A secret: never printed. */
+  keys: z.string().min(1).max(16_384).optional(),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigKey = keyof Config;
+
+/** Settings whose values are secrets: never echoed in errors, logs or `--json` output. */
+export const secretSettings: ReadonlySet<ConfigKey> = new Set(['keys', 'databaseUrl', 'redisUrl']);
+
+/**
+ * Environment variable for each setting. Variables outside this table that start with
+ * `CUSTODIA_` are rejected, so a misspelt setting fails loudly instead of being ignored.
+ */
+export const environmentNames: Readonly<Record<ConfigKey, string>> = {
+  nodeEnv: 'NODE_ENV',
+  port: 'PORT',
+  host: 'HOST',
+  publicUrl: 'CUSTODIA_PUBLIC_URL',
+  dataDir: 'CUSTODIA_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  databasePoolMax: 'CUSTODIA_DATABASE_POOL_MAX',
+  databaseConnectTimeoutMs: 'CUSTODIA_DATABASE_CONNECT_TIMEOUT_MS',
+  redisUrl: 'REDIS_URL',
+  logLevel: 'LOG_LEVEL',
+  bodyLimitBytes: 'CUSTODIA_BODY_LIMIT_BYTES',
+  trustProxy: 'CUSTODIA_TRUST_PROXY',
+  shutdownTimeoutMs: 'CUSTODIA_SHUTDOWN_TIMEOUT_MS',
+  invitationTtlHours: 'CUSTODIA_INVITATION_TTL_HOURS',
+  keyProvider: 'CUSTODIA_KEY_PROVIDER',
+  keyFile: 'CUSTODIA_KEY_FILE',
+  keys: 'CUSTODIA_KEYS',
+};
+
+/** Variable naming the optional JSON config file; read by the loader, not a setting itself. */
+export const CONFIG_FILE_VARIABLE = 'CUSTODIA_CONFIG';

@@ -1,0 +1,1 @@
+export { countCustomers, insertCustomerNumbers } from './store.js';

@@ -1,0 +1,20 @@
+/**
+ * Optional Redis connection (shared state across server processes). Absent when `REDIS_URL` is
+ * not set; domains then fall back to in-process implementations of the same interfaces.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from './logger.js';
+
+export async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    // Fail fast instead of queueing commands forever while Redis is down; readiness reports it.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+  });
+  redis.on('error', (error: Error & { code?: string }) => logger.warn({ err: { message: error.message, code: error.code } }, 'redis connection error'));
+  await redis.connect();
+  return redis;
+}

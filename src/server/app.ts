@@ -1,0 +1,129 @@
+/**
+ * Builds the HTTP application (without listening): plugins, security headers, error model,
+ * OpenAPI, health, metrics and every domain's routes. Tests call `app.inject()` on it.
+ */
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { registerInvitationRoutes } from '../agents/index.js';
+import { AppError, ServerErrors } from '../platform/errors.js';
+import type { HttpApp } from '../platform/http.js';
+import { registerTenantRoutes } from '../tenants/index.js';
+import { VERSION } from '../version.js';
+import type { AppContext } from './context.js';
+import { registerHealthRoutes } from './health.js';
+import { registerMetrics } from './metrics.js';
+import { installProblemHandlers, sendProblem } from './problem.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Strict policy for API responses: they are data, never documents to render. */
+const API_CSP = {
+  defaultSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+};
+
+export async function buildApp(ctx: AppContext): Promise<HttpApp> {
+  const { config } = ctx;
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // A caller's X-Request-Id is kept when it is safe to log; otherwise a fresh one is made.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Only JSON bodies: anything else is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
+  installProblemHandlers(app);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      return sendProblem(reply, new AppError(ServerErrors.shutting_down, { headers: { 'retry-after': '5' } }));
+    }
+    return undefined;
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    // HSTS only means something over TLS (directly or via a trusted proxy's X-Forwarded-Proto).
+    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  await app.register(helmet, {
+    global: true,
+    hsts: false,
+    contentSecurityPolicy: { useDefaults: false, directives: API_CSP },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Custodia API',
+        version: VERSION,
+        description:
+          'Security layer for customer-contact centers. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`; see docs/errors.md.',
+      },
+      components: {
+        securitySchemes: {
+          platformToken: { type: 'http', scheme: 'bearer', description: 'Platform administrator token (`cpa_...`), issued by `custodia init`.' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { validatorUrl: null, deepLinking: false },
+    staticCSP: true,
+    // Same-origin only: no validator badge from the internet, no framing, no https upgrade on localhost.
+    transformStaticCSP: (header: string) =>
+      header
+        .replace(' validator.swagger.io', '')
+        .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+        .replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
+
+  registerMetrics(app, { redis: ctx.redis });
+  registerHealthRoutes(app, ctx);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerTenantRoutes(app, {
+    db: ctx.db,
+    clock: ctx.clock,
+    tenants: ctx.tenants,
+    invitationUrl: (token) => `${ctx.publicUrl}/invite#${token}`,
+  });
+  registerInvitationRoutes(app, { db: ctx.db, clock: ctx.clock });
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,66 @@
+/**
+ * Listening and stopping. Stopping (SIGTERM, SIGINT) refuses new requests with 503, lets
+ * in-flight requests finish, then closes Redis and the database cleanly; if that takes longer
+ * than the configured timeout the process exits with code 1 anyway.
+ */
+import type { AddressInfo } from 'node:net';
+import { publicUrlOf } from '../config/index.js';
+import type { HttpApp } from '../platform/http.js';
+import { buildApp } from './app.js';
+import type { AppContext } from './context.js';
+
+export interface RunningServer {
+  readonly app: HttpApp;
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting requests, waits for in-flight ones, closes the context. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(ctx: AppContext): Promise<RunningServer> {
+  const app = await buildApp(ctx);
+  await app.listen({ host: ctx.config.host, port: ctx.config.port });
+  const port = (app.server.address() as AddressInfo).port;
+  ctx.publicUrl = publicUrlOf(ctx.config, port);
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    port,
+    url: publicUrlOf({ ...ctx.config, publicUrl: undefined }, port),
+    stop() {
+      stopping ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await ctx.close();
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Wires SIGTERM and SIGINT to a graceful stop, bounded by `shutdownTimeoutMs`. */
+export function stopOnSignals(server: RunningServer, ctx: AppContext): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    ctx.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      ctx.logger.error({ timeoutMs: ctx.config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, ctx.config.shutdownTimeoutMs);
+    timer.unref();
+    server.stop().then(
+      () => {
+        ctx.logger.info('stopped');
+        ctx.logger.flush?.();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        ctx.logger.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,120 @@
+/**
+ * Every error leaves the server as RFC 9457 problem details with a stable `code`. Known errors
+ * carry their own client-safe text; anything unexpected becomes a bare 500 with the request id,
+ * and its internals go only to the (redacting) log.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, type ErrorCode, RequestErrors, ServerErrors } from '../platform/errors.js';
+import type { HttpApp } from '../platform/http.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** `type` URIs are tag URIs (RFC 4151): stable identifiers, not links to fetch. */
+export function problemType(code: string): string {
+  return `tag:custodia.dev,2026:error:${code}`;
+}
+
+
+export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  const body: Record<string, unknown> = {
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    code: error.code,
+    detail: error.detail,
+    requestId: reply.request.id,
+    ...(error.details ?? {}),
+  };
+  for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
+  // Serialised here rather than through a response schema: the error path must not fail.
+  return reply.status(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+/** Fastify's own error codes, mapped to ours. */
+const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: RequestErrors.unsupported_media_type,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: RequestErrors.bad_request,
+  FST_ERR_CTP_BODY_TOO_LARGE: RequestErrors.body_too_large,
+  FST_ERR_CTP_EMPTY_JSON_BODY: RequestErrors.empty_body,
+  FST_ERR_CTP_INVALID_JSON_BODY: RequestErrors.malformed_json,
+  FST_ERR_CTP_EMPTY_TYPE: RequestErrors.unsupported_media_type,
+  FST_ERR_CTP_INVALID_TYPE: RequestErrors.unsupported_media_type,
+};
+
+export function toAppError(error: unknown, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = (error as { validationContext?: string }).validationContext ?? 'body';
+    return new AppError(RequestErrors.invalid, {
+      detail: `The ${where} does not match the expected schema`,
+      details: {
+        errors: error.validation.map((issue) => ({
+          path: `${where}${issue.instancePath.replace(/\//g, '.')}`.replace(/\.$/, ''),
+          message: issue.message ?? 'invalid',
+        })),
+      },
+    });
+  }
+  if (isResponseSerializationError(error)) {
+    return new AppError(ServerErrors.internal, { cause: error });
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  const mapped = fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];
+  if (mapped !== undefined) return new AppError(mapped, { cause: error });
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new AppError(RequestErrors.malformed_json, { cause: error });
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status === 413 ? RequestErrors.body_too_large : status === 415 ? RequestErrors.unsupported_media_type : RequestErrors.bad_request, { cause: error });
+  }
+  void request;
+  return new AppError(ServerErrors.internal, { cause: error });
+}
+
+/**
+ * Installs the error and not-found handlers. Unknown paths answer 404; known paths with another
+ * method answer 405 with an `Allow` header (Fastify alone answers 404 for both).
+ */
+export function installProblemHandlers(app: HttpApp): void {
+  const shadow = FindMyWay();
+  const methodsByRoute = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    let set = methodsByRoute.get(route.url);
+    if (set === undefined) {
+      set = new Set();
+      methodsByRoute.set(route.url, set);
+      shadow.on('GET', route.url, () => undefined, { url: route.url });
+    }
+    for (const m of methods) set.add(m.toUpperCase());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const found = shadow.find('GET' as HTTPMethod, path);
+    const url = (found?.store as { url?: string } | undefined)?.url;
+    const allowed = url === undefined ? undefined : methodsByRoute.get(url);
+    if (allowed !== undefined && allowed.size > 0) {
+      const allow = [...allowed].sort().join(', ');
+      return sendProblem(reply, new AppError(RequestErrors.method_not_allowed, { detail: `Use one of: ${allow}`, headers: { allow } }));
+    }
+    return sendProblem(reply, new AppError(RequestErrors.not_found, { detail: 'No such resource' }));
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error, request);
+    if (appError.status >= 500) {
+      request.log.error({ err: error, code: appError.code }, 'request failed');
+    } else if (appError.cause !== undefined) {
+      request.log.info({ code: appError.code, reason: describeCause(appError.cause) }, 'request rejected');
+    }
+    return sendProblem(reply, appError);
+  });
+}
+
+function describeCause(cause: unknown): string | undefined {
+  return typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
+}
