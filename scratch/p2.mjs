@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+let t=Date.now();
+const db = await PGlite.create('memory://');
+await db.exec('create table x(a int); insert into x values (1)');
+const blob = await db.dumpDataDir('none');
+console.log('dump', Date.now()-t, blob.size);
+t=Date.now();
+const d2 = await PGlite.create('memory://', { loadDataDir: blob });
+console.log('load ms', Date.now()-t, (await d2.query('select * from x')).rows);
+const buf = Buffer.from(await blob.arrayBuffer());
+t=Date.now();
+const d3 = await PGlite.create('memory://', { loadDataDir: new Blob([buf]) });
+console.log('load2 ms', Date.now()-t);
