@@ -16,6 +16,14 @@ export default tseslint.config(
     },
   },
   {
+    // Static pages served by src/server/pages.ts: plain browser ES modules, no build step.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', history: 'readonly', fetch: 'readonly', navigator: 'readonly', Intl: 'readonly' },
+    },
+  },
+  {
     files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/**', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },

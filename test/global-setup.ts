@@ -26,9 +26,9 @@ export default async function setup(): Promise<void> {
     await db.close();
 
   }
-  process.env.CUSTODIA_TEST_PGLITE_SNAPSHOT = file;
+  process.env.TEST_PGLITE_SNAPSHOT = file;
 
-  if (process.env.CI === 'true' && process.env.CUSTODIA_REQUIRE_SERVERS === 'true') {
+  if (process.env.CI === 'true' && process.env.TEST_REQUIRE_SERVERS === 'true') {
     if (!process.env.TEST_DATABASE_URL) throw new Error('CI run without TEST_DATABASE_URL: the PostgreSQL suites would not run');
     if (!process.env.TEST_REDIS_URL) throw new Error('CI run without TEST_REDIS_URL: the Redis suites would not run');
   }

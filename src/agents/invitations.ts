@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database, Tx } from '../db/index.js';
 import { sha256 } from '../platform/crypto.js';
 import { AppError } from '../platform/errors.js';
-import { newId } from '../platform/ids.js';
+import { isUuid, newId } from '../platform/ids.js';
 import { AgentErrors } from './errors.js';
 import type { Role } from './roles.js';
 
@@ -53,7 +53,10 @@ export function tenantOfInvitationToken(token: string): string | undefined {
   if (!/^[A-Za-z0-9_-]{64}$/.test(body)) return undefined;
   const bytes = Buffer.from(body, 'base64url');
   if (bytes.length !== 48) return undefined;
-  return bytesToUuid(bytes.subarray(0, 16));
+  // Any 16 bytes decode to something uuid-shaped; only ids we could have issued may reach withTenant
+  // (which refuses others with a TypeError, a 500 that would set forged tokens apart).
+  const tenantId = bytesToUuid(bytes.subarray(0, 16));
+  return isUuid(tenantId) ? tenantId : undefined;
 }
 
 /** Creates an invitation inside the caller's transaction (which must be scoped to the tenant). */

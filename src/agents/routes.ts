@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../platform/clock.js';
-import type { HttpApp } from '../platform/http.js';
+import { type HttpApp, problemResponses } from '../platform/http.js';
 import { lookupInvitation } from './invitations.js';
 import { roleSchema } from './roles.js';
 
@@ -26,7 +26,7 @@ export function registerInvitationRoutes(app: HttpApp, deps: { db: Database; clo
         description:
           'The token travels in the body, never in a URL, so it does not reach access logs. Unknown, expired, revoked and used invitations give the same 404.',
         body: lookupBody,
-        response: { 200: invitationView },
+        response: { 200: invitationView, ...problemResponses(400, 404) },
       },
     },
     async (request) => {

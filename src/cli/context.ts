@@ -22,5 +22,5 @@ export async function withContext<T>(config: Config, fn: (ctx: AppContext) => Pr
 
 /** Command-line loggers stay quiet unless asked: their output is the command's result. */
 export function quietConfig(config: Config): Config {
-  return process.env.LOG_LEVEL === undefined ? { ...config, logLevel: 'warn' } : config;
+  return process.env.LOG_LEVEL === undefined || process.env.LOG_LEVEL === '' ? { ...config, logLevel: 'warn' } : config;
 }

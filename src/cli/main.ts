@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { migrateCommand } from './commands/migrate.js';
+import { platformTokenCommand } from './commands/platform-token.js';
 import { serveCommand } from './commands/serve.js';
 import { versionCommand } from './commands/version.js';
 import { EXIT_USAGE, reportError } from './output.js';
@@ -22,9 +23,15 @@ serveCommand(program);
 initCommand(program);
 migrateCommand(program);
 demoCommand(program);
+platformTokenCommand(program);
 versionCommand(program);
 
-for (const command of program.commands) command.exitOverride();
+// Every (sub)command reports failures back here instead of exiting on its own.
+const overrideExits = (command: Command): void => {
+  command.exitOverride();
+  command.commands.forEach(overrideExits);
+};
+overrideExits(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 /** CLI output: plain text for people by default, one JSON document with `--json` for scripts. */
-import { ConfigError } from '../config/index.js';
+import { ConfigError, ConfigErrors } from '../config/index.js';
 import { AppError } from '../platform/errors.js';
 
 export function printJson(value: unknown): void {
@@ -17,7 +17,7 @@ export const EXIT_USAGE = 2;
 /** Prints an error to stderr (as JSON with `--json`) and returns the exit code to use. */
 export function reportError(error: unknown, json: boolean): number {
   if (error instanceof ConfigError) {
-    if (json) process.stderr.write(`${JSON.stringify({ error: { code: 'config.invalid', problems: error.problems } })}\n`);
+    if (json) process.stderr.write(`${JSON.stringify({ error: { code: ConfigErrors.invalid.code, title: ConfigErrors.invalid.title, problems: error.problems } })}\n`);
     else process.stderr.write(`custodia: ${error.message}\n`);
     return EXIT_USAGE;
   }

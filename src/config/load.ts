@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { defineErrors } from '../platform/errors.js';
 import { CONFIG_FILE_VARIABLE, type Config, type ConfigKey, configSchema, environmentNames, secretSettings } from './schema.js';
+
+/** The CLI reports an invalid configuration with this code (exit code 2); never sent over HTTP. */
+export const ConfigErrors = defineErrors('config', {
+  invalid: { status: 400, title: 'The configuration is invalid' },
+});
 
 export interface ConfigProblem {
   /** The setting as the user wrote it: an environment variable or `file:key`. */
@@ -73,7 +79,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (problems.length > 0) throw new ConfigError(problems);
   const config = parsed.data as Config;
 
-  problems.push(...productionRules(config, origin));
+  problems.push(...keyRules(config, origin), ...productionRules(config, origin));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
@@ -113,6 +119,18 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], origin: ReadonlyMap
     out.push({ setting, message });
   }
   return out;
+}
+
+/** Key settings of one provider given to the other are a mistake worth stopping for. */
+function keyRules(config: Config, origin: ReadonlyMap<string, string>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (config.keyProvider === 'local' && config.keys !== undefined) {
+    problems.push({ setting: origin.get('keys') ?? environmentNames.keys, message: 'is read only by the env key provider (CUSTODIA_KEY_PROVIDER=env)' });
+  }
+  if (config.keyProvider === 'env' && config.keyFile !== undefined) {
+    problems.push({ setting: origin.get('keyFile') ?? environmentNames.keyFile, message: 'is read only by the local key provider (CUSTODIA_KEY_PROVIDER=local)' });
+  }
+  return problems;
 }
 
 /**

@@ -2,11 +2,33 @@
  * Every setting Custodia reads, in one place: its name in a config file, its environment
  * variable, its type and its default. Nothing else in the code reads `process.env`.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+/** An IP address or CIDR block (v4 or v6). */
+function isAddressOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+/** `true`/`false`, or the comma-separated addresses/CIDRs of the proxies to trust. */
+const trustProxy = z.union([
+  bool,
+  z
+    .string()
+    .max(4096)
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .refine((list) => list.length > 0 && list.every(isAddressOrCidr), 'must be true, false, or a comma-separated list of IP addresses/CIDR blocks'),
+  z.array(z.string().max(64)).min(1).max(100).refine((list) => list.every(isAddressOrCidr), 'must list IP addresses/CIDR blocks'),
+]);
 
 const postgresUrl = z
   .string()
@@ -41,8 +63,11 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted request body, in bytes (1 MiB, as Fastify's own default). */
   bodyLimitBytes: positiveInt(64 * 1024 * 1024).default(1_048_576),
-  /** Trust X-Forwarded-* from a reverse proxy (needed for HSTS behind a TLS-terminating proxy). */
-  trustProxy: bool.default(false),
+  /**
+   * Trust X-Forwarded-* (needed for HSTS behind a TLS-terminating proxy): `true` trusts every
+   * peer; a list of addresses/CIDRs trusts only those proxies.
+   */
+  trustProxy: trustProxy.default(false),
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownTimeoutMs: positiveInt(600_000).default(10_000),
   /** Lifetime of one-time invitation links. */

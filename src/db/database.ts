@@ -78,6 +78,13 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   });
   // An idle client losing its server emits 'error' on the pool; unhandled, it would crash the process.
   pool.on('error', (error) => options.logger?.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, 'database connection lost'));
+  // The pool listens for errors only on idle clients. A client that is checked out (a transaction
+  // between two queries, or a query whose socket closes) emits 'error' as well as failing its query;
+  // with no listener that emit is an uncaught exception that would take the whole server down when
+  // the database restarts. The failed query already reports the error, and release drops the client.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
 
   const database = new ScopedDatabase('postgres', kysely, async (fn) => {

@@ -4,7 +4,6 @@ export const DbErrors = defineErrors('db', {
   unavailable: { status: 503, title: 'The database is unavailable' },
   schema_newer: { status: 500, title: 'The database schema is newer than this version of Custodia' },
   migration_modified: { status: 500, title: 'An applied migration was modified after it ran' },
-  migrations_pending: { status: 503, title: 'The database has migrations that are not applied' },
   data_dir_locked: { status: 500, title: 'The data directory is in use by another Custodia process' },
 });
 

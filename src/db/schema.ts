@@ -1,6 +1,6 @@
 /**
  * Row types of every table, as Kysely sees them. The SQL in `migrations/` is the source of truth;
- * keep these in step with it (a test compares the two through information_schema).
+ * change these in the same commit as the migration that changes a table.
  */
 export interface SchemaMigrationsTable {
   version: number;

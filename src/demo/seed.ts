@@ -7,14 +7,10 @@ import { type IssuedInvitation, insertInvitation, type Role, revokeOpenInvitatio
 import { countCustomers, insertCustomerNumbers } from '../customers/index.js';
 import { type Database, openTenantScope } from '../db/index.js';
 import type { Clock } from '../platform/clock.js';
-import { defineErrors, AppError } from '../platform/errors.js';
+import { AppError } from '../platform/errors.js';
+import { DemoErrors } from './errors.js';
 import { newId } from '../platform/ids.js';
 import type { Logger } from '../platform/logger.js';
-
-export const DemoErrors = defineErrors('demo', {
-  refused_in_production: { status: 400, title: 'The demo tenant cannot be created in production' },
-  not_seeded: { status: 404, title: 'There is no demo tenant to reissue invitations for' },
-});
 
 export const DEMO_SLUG = 'demo';
 export const DEMO_CUSTOMERS = 200;

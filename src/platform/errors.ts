@@ -113,10 +113,6 @@ export const RequestErrors = defineErrors('request', {
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
 });
 
-export const AuthErrors = defineErrors('auth', {
-  unauthenticated: { status: 401, title: 'Authentication required' },
-});
-
 export const ServerErrors = defineErrors('server', {
   internal: { status: 500, title: 'Internal server error' },
   not_ready: { status: 503, title: 'The server is not ready' },

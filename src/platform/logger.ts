@@ -59,6 +59,33 @@ export interface RequestLike {
   routeOptions?: { url?: string | undefined };
 }
 
+/** SQLSTATE-coded errors come from the database, whose messages and details quote row values. */
+function isDatabaseError(value: Record<string, unknown>): boolean {
+  return typeof value.code === 'string' && /^[0-9A-Z]{5}$/.test(value.code) && 'severity' in value;
+}
+
+/**
+ * Errors are logged by type, code and message, with their cause chain. Database errors keep their
+ * SQLSTATE, constraint, table and column but lose every quoted value from message and stack, and
+ * their `detail` (which is where PostgreSQL prints the offending row).
+ */
+export function serializeError(error: unknown, depth = 0): unknown {
+  if (typeof error !== 'object' || error === null) return { message: String(error) };
+  const e = error as Record<string, unknown> & { message?: unknown; stack?: unknown; cause?: unknown; name?: unknown };
+  const database = isDatabaseError(e);
+  const scrub = (text: unknown) => (typeof text === 'string' && database ? text.replace(/"[^"]*"|'[^']*'|\([^)]*\)=\([^)]*\)/g, '"[redacted]"') : text);
+  const out: Record<string, unknown> = {
+    type: typeof e.name === 'string' ? e.name : 'Error',
+    message: scrub(e.message),
+    stack: scrub(e.stack),
+  };
+  for (const key of ['code', 'status', 'constraint', 'table', 'column', 'routine', 'severity'] as const) {
+    if (e[key] !== undefined) out[key] = e[key];
+  }
+  if (e.cause !== undefined && depth < 3) out.cause = serializeError(e.cause, depth + 1);
+  return out;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level,
@@ -74,8 +101,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         path: req.url.split('?')[0],
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      err: pino.stdSerializers.err,
+      err: serializeError,
     },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // Synchronous stdout, as Node's own stdout is for files and pipes: pino's default buffers lines
+  // until the event loop turns, so a killed process lost its last lines, and lines logged during
+  // a long PGlite transaction (which runs without yielding to I/O) appeared only after it ended.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import type { AppContext } from './context.js';
 import { registerHealthRoutes } from './health.js';
 import { registerMetrics } from './metrics.js';
+import { registerPages } from './pages.js';
 import { installProblemHandlers, sendProblem } from './problem.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -53,6 +54,16 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
 
+  // Registered first so that its headers reach every response, including the shutdown 503.
+  await app.register(helmet, {
+    global: true,
+    hsts: false,
+    contentSecurityPolicy: { useDefaults: false, directives: API_CSP },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -69,16 +80,10 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     // HSTS only means something over TLS (directly or via a trusted proxy's X-Forwarded-Proto).
     if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    // A request that was in flight when shutdown began ends its connection with its response:
+    // otherwise the client keeps it alive and the server waits for it until the shutdown timeout.
+    if (closing) reply.header('connection', 'close');
     return payload;
-  });
-
-  await app.register(helmet, {
-    global: true,
-    hsts: false,
-    contentSecurityPolicy: { useDefaults: false, directives: API_CSP },
-    referrerPolicy: { policy: 'no-referrer' },
-    frameguard: { action: 'deny' },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
   });
 
   await app.register(swagger, {
@@ -101,7 +106,8 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { validatorUrl: null, deepLinking: false },
+    // BaseLayout drops Swagger UI's top bar, whose logo is an inline <style> the CSP would block.
+    uiConfig: { validatorUrl: null, deepLinking: false, layout: 'BaseLayout' },
     staticCSP: true,
     // Same-origin only: no validator badge from the internet, no framing, no https upgrade on localhost.
     transformStaticCSP: (header: string) =>
@@ -111,7 +117,7 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
         .replace(/\s*upgrade-insecure-requests;?/, ''),
   });
 
-  registerMetrics(app, { redis: ctx.redis });
+  registerMetrics(app, { logLevel: config.logLevel });
   registerHealthRoutes(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -123,6 +129,7 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     invitationUrl: (token) => `${ctx.publicUrl}/invite#${token}`,
   });
   registerInvitationRoutes(app, { db: ctx.db, clock: ctx.clock });
+  registerPages(app);
 
   await app.ready();
   return app;

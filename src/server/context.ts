@@ -5,7 +5,8 @@
  */
 import type { Redis } from 'ioredis';
 import { type Config, publicUrlOf, redactUrl, resolvedDataDir } from '../config/index.js';
-import { type Database, migrate, openDatabase } from '../db/index.js';
+import { type Database, DbErrors, migrate, openDatabase } from '../db/index.js';
+import { AppError, isAppError } from '../platform/errors.js';
 import { type Clock, systemClock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { connectRedis } from '../platform/redis.js';
@@ -32,18 +33,28 @@ export interface CreateContextOptions {
   readonly migrate?: boolean;
 }
 
-export async function createContext(config: Config, options: CreateContextOptions = {}): Promise<AppContext> {
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const clock = options.clock ?? systemClock;
-  const db =
-    options.db ??
-    (await openDatabase({
+/** Opens the configured database; a failure names where it looked (password hidden) and why. */
+async function openConfiguredDatabase(config: Config, logger: Logger): Promise<Database> {
+  try {
+    return await openDatabase({
       databaseUrl: config.databaseUrl,
       dataDir: resolvedDataDir(config),
       poolMax: config.databasePoolMax,
       connectTimeoutMs: config.databaseConnectTimeoutMs,
       logger,
-    }));
+    });
+  } catch (error) {
+    if (!isAppError(error, DbErrors.unavailable) || config.databaseUrl === undefined) throw error;
+    const reason = (error.cause as { code?: unknown; message?: unknown } | undefined) ?? {};
+    const why = typeof reason.code === 'string' ? reason.code : typeof reason.message === 'string' ? reason.message : 'no answer';
+    throw new AppError(DbErrors.unavailable, { detail: `Cannot reach the database at ${redactUrl(config.databaseUrl)}: ${why}`, cause: error });
+  }
+}
+
+export async function createContext(config: Config, options: CreateContextOptions = {}): Promise<AppContext> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const db = options.db ?? (await openConfiguredDatabase(config, logger));
   let redis: Redis | undefined;
   try {
     if (options.migrate !== false) {

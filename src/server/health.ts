@@ -3,6 +3,7 @@
  * process restarted). `/readyz`: the database answers, its schema is current, Redis answers when
  * configured; 503 otherwise, so a load balancer stops sending traffic until it recovers.
  */
+import type { LevelWithSilent } from 'pino';
 import { z } from 'zod';
 import { migrationStatus } from '../db/index.js';
 import { AppError, ServerErrors } from '../platform/errors.js';
@@ -11,12 +12,20 @@ import type { AppContext } from './context.js';
 
 type Check = 'ok' | 'failing' | 'not_configured';
 
+const SEVERITY: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** Probes are polled constantly: log them at warn, unless the configured level is stricter still. */
+export function probeLogLevel(configured: LevelWithSilent): LevelWithSilent {
+  return SEVERITY.indexOf(configured) > SEVERITY.indexOf('warn') ? configured : 'warn';
+}
+
 export function registerHealthRoutes(app: HttpApp, ctx: AppContext): void {
+  const logLevel = probeLogLevel(ctx.config.logLevel);
   app.get(
     '/healthz',
     {
       schema: { tags: ['health'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } },
-      logLevel: 'warn',
+      logLevel,
     },
     async () => ({ status: 'ok' as const }),
   );
@@ -32,7 +41,7 @@ export function registerHealthRoutes(app: HttpApp, ctx: AppContext): void {
           ...problemResponses(503),
         },
       },
-      logLevel: 'warn',
+      logLevel,
     },
     async () => {
       const checks: Record<string, Check> = { database: 'failing', migrations: 'failing', redis: 'not_configured' };
@@ -42,7 +51,7 @@ export function registerHealthRoutes(app: HttpApp, ctx: AppContext): void {
         const status = await migrationStatus(ctx.db);
         checks.migrations = status.pending.length === 0 ? 'ok' : 'failing';
       } catch (error) {
-        ctx.logger.warn({ err: { message: (error as Error).message, code: (error as { code?: string }).code } }, 'readiness: database check failed');
+        ctx.logger.warn({ code: (error as { code?: string }).code }, 'readiness: database check failed');
       }
       if (ctx.redis !== undefined) {
         checks.redis = await ctx.redis.ping().then(

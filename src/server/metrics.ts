@@ -2,11 +2,12 @@
  * Prometheus metrics at `/metrics`: process metrics and HTTP request durations by route
  * template (never the concrete path, which could carry ids).
  */
-import type { Redis } from 'ioredis';
+import type { LevelWithSilent } from 'pino';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { HttpApp } from '../platform/http.js';
+import { probeLogLevel } from './health.js';
 
-export function registerMetrics(app: HttpApp, _deps: { redis: Redis | undefined }): Registry {
+export function registerMetrics(app: HttpApp, deps: { logLevel: LevelWithSilent }): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'custodia' });
   collectDefaultMetrics({ register: registry });
@@ -25,7 +26,7 @@ export function registerMetrics(app: HttpApp, _deps: { redis: Redis | undefined 
     );
   });
 
-  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true }, logLevel: probeLogLevel(deps.logLevel) }, async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

@@ -50,13 +50,19 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
     return new AppError(RequestErrors.invalid, {
       detail: `The ${where} does not match the expected schema`,
       details: {
-        errors: error.validation.map((issue) => ({
-          path: `${where}${issue.instancePath.replace(/\//g, '.')}`.replace(/\.$/, ''),
-          message: issue.message ?? 'invalid',
-        })),
+        errors: error.validation.flatMap((issue) => {
+          const path = `${where}${issue.instancePath.replace(/\//g, '.')}`.replace(/\.$/, '');
+          // An unknown field is reported on its object; name the field itself, as for every other issue.
+          const unknown = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined;
+          if (Array.isArray(unknown) && unknown.length > 0) return unknown.map((key) => ({ path: `${path}.${String(key)}`, message: 'Unknown field' }));
+          return [{ path, message: issue.message ?? 'invalid' }];
+        }),
       },
     });
   }
+  // Anything can be thrown; the checks below must not throw on a string or undefined (a throw here
+  // would reach Fastify's default handler, which echoes the message to the client).
+  if (typeof error !== 'object' || error === null) return new AppError(ServerErrors.internal, { cause: error });
   if (isResponseSerializationError(error)) {
     return new AppError(ServerErrors.internal, { cause: error });
   }
@@ -106,8 +112,11 @@ export function installProblemHandlers(app: HttpApp): void {
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error, request);
-    if (appError.status >= 500) {
+    if (appError.status === 500) {
       request.log.error({ err: error, code: appError.code }, 'request failed');
+    } else if (appError.status > 500) {
+      // Expected outages (database down, shutting down): one line, no stack trace per request.
+      request.log.warn({ code: appError.code, reason: describeCause(appError.cause) }, 'request not served');
     } else if (appError.cause !== undefined) {
       request.log.info({ code: appError.code, reason: describeCause(appError.cause) }, 'request rejected');
     }

@@ -75,3 +75,27 @@ export async function verifyPlatformToken(db: Database, token: string | undefine
   }
   return row.id;
 }
+
+export interface PlatformTokenInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+  readonly lastUsedAt: Date | null;
+}
+
+export async function listPlatformTokens(db: Database): Promise<PlatformTokenInfo[]> {
+  const rows = await db.withPlatform((tx) =>
+    tx.selectFrom('platform_tokens').select(['id', 'name', 'created_at', 'expires_at', 'revoked_at', 'last_used_at']).orderBy('created_at').execute(),
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at, lastUsedAt: r.last_used_at }));
+}
+
+/** Revokes a token by id; returns false when no such unrevoked token exists. */
+export async function revokePlatformToken(db: Database, id: string, now: Date): Promise<boolean> {
+  const result = await db.withPlatform((tx) =>
+    tx.updateTable('platform_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst(),
+  );
+  return result.numUpdatedRows > 0n;
+}

@@ -1,7 +1,6 @@
 /** SQL for the tenants table. Callers pass a transaction in platform scope. */
 import type { Selectable } from 'kysely';
-import type { Tx } from '../db/index.js';
-import type { TenantsTable } from '../db/schema.js';
+import type { TenantsTable, Tx } from '../db/index.js';
 
 export type TenantRow = Selectable<TenantsTable>;
 

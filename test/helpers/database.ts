@@ -48,8 +48,8 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
 
 /** Loads the migrated snapshot into a new in-memory PGlite. */
 export async function loadPGliteSnapshot(): Promise<PGlite> {
-  const file = process.env.CUSTODIA_TEST_PGLITE_SNAPSHOT;
-  if (file === undefined) throw new Error('test/global-setup.ts did not run (CUSTODIA_TEST_PGLITE_SNAPSHOT unset)');
+  const file = process.env.TEST_PGLITE_SNAPSHOT;
+  if (file === undefined) throw new Error('test/global-setup.ts did not run (TEST_PGLITE_SNAPSHOT unset)');
   return PGlite.create('memory://', { loadDataDir: new Blob([readFileSync(file)]) });
 }
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { publicUrlOf } from '../../config/index.js';
-import { reissueDemoInvitations, seedDemo } from '../../demo/seed.js';
+import { DemoErrors, reissueDemoInvitations, seedDemo } from '../../demo/index.js';
 import { AppError, RequestErrors } from '../../platform/errors.js';
-import { cliConfig, type GlobalOptions, withContext } from '../context.js';
+import { cliConfig, type GlobalOptions, quietConfig, withContext } from '../context.js';
 import { invitationJson, invitationLines } from '../invitation-lines.js';
 import { printJson, printLines } from '../output.js';
 
@@ -20,7 +20,10 @@ export function demoCommand(program: Command): void {
     .action(async (options: { customers: string; reissue?: boolean; json?: boolean }, command: Command) => {
       const customers = customersOption.safeParse(options.customers);
       if (!customers.success) throw new AppError(RequestErrors.invalid, { detail: '--customers: must be an integer from 0 to 1000000' });
-      const config = cliConfig(command.optsWithGlobals<GlobalOptions>());
+      // Quiet like init and migrate: with --json, stdout must be one JSON document, not logs too.
+      const config = quietConfig(cliConfig(command.optsWithGlobals<GlobalOptions>()));
+      // Refused before the database is opened, so a refused run does not even apply migrations.
+      if (config.nodeEnv === 'production') throw new AppError(DemoErrors.refused_in_production);
       await withContext(config, async (ctx) => {
         const deps = { db: ctx.db, clock: ctx.clock, logger: ctx.logger, production: config.nodeEnv === 'production', invitationTtlHours: config.invitationTtlHours };
         const result = options.reissue === true ? await reissueDemoInvitations(deps) : await seedDemo(deps, { customers: customers.data });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { seedDemo } from '../../demo/seed.js';
+import { DemoErrors, seedDemo } from '../../demo/index.js';
 import { AppError } from '../../platform/errors.js';
 import { createContext } from '../../server/context.js';
 import { startServer, stopOnSignals } from '../../server/listen.js';
@@ -8,7 +8,6 @@ import { VERSION } from '../../version.js';
 import { cliConfig, type GlobalOptions } from '../context.js';
 import { invitationLines } from '../invitation-lines.js';
 import { printLines } from '../output.js';
-import { DemoErrors } from '../../demo/seed.js';
 
 export function serveCommand(program: Command): void {
   program
@@ -30,7 +29,8 @@ export function serveCommand(program: Command): void {
       try {
         if (options.demo === true) {
           demo = await seedDemo({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, production: false, invitationTtlHours: config.invitationTtlHours });
-          if (demo.created) platformToken = (await issueFirstPlatformToken(ctx.db, ctx.clock.now()))?.token;
+          // Issued whenever none exists yet, so a start interrupted after seeding still gets one.
+          platformToken = (await issueFirstPlatformToken(ctx.db, ctx.clock.now()))?.token;
         }
       } catch (error) {
         await ctx.close();

@@ -7,11 +7,15 @@
 
 DO $$
 BEGIN
-  BEGIN
-    CREATE ROLE custodia_app NOLOGIN NOINHERIT NOBYPASSRLS;
-  EXCEPTION WHEN duplicate_object OR unique_violation THEN
-    NULL; -- roles are cluster-wide: another Custodia database on this server made it already
-  END;
+  -- Roles are cluster-wide: another Custodia database on this server, or the administrator, may
+  -- have made it already (then the migrator needs no CREATEROLE privilege).
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'custodia_app') THEN
+    BEGIN
+      CREATE ROLE custodia_app NOLOGIN NOINHERIT NOBYPASSRLS;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN
+      NULL; -- created concurrently by another migrator
+    END;
+  END IF;
   -- A non-superuser migrator must be a member to SET ROLE custodia_app at run time.
   IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
      AND NOT pg_has_role(current_user, 'custodia_app', 'MEMBER') THEN
