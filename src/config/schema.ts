@@ -78,6 +78,17 @@ export const configSchema = z.strictObject({
   keyFile: z.string().min(1).max(4096).optional(),
   /** Versioned keys of the `env` provider, e.g. `2:base64,1:base64`. A secret: never printed. */
   keys: z.string().min(1).max(16_384).optional(),
+  /** Unwrapped data and tenant keys kept in memory (LRU); 0 disables the cache. */
+  vaultKeyCacheEntries: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** How long an unwrapped key stays cached before it is zeroed. */
+  vaultKeyCacheTtlMs: positiveInt(86_400_000).default(300_000),
+  /** Bytes kept of each blind-index HMAC: fewer leak less and match falsely more often. */
+  blindIndexBytes: z.coerce.number().int().min(2).max(32).default(8),
+  /** Country assumed for phone numbers written without `+` (ISO 3166-1 alpha-2), e.g. `ES`. */
+  defaultPhoneCountry: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as ES or BR')
+    .optional(),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -108,6 +119,10 @@ export const environmentNames: Readonly<Record<ConfigKey, string>> = {
   keyProvider: 'CUSTODIA_KEY_PROVIDER',
   keyFile: 'CUSTODIA_KEY_FILE',
   keys: 'CUSTODIA_KEYS',
+  vaultKeyCacheEntries: 'CUSTODIA_VAULT_KEY_CACHE_ENTRIES',
+  vaultKeyCacheTtlMs: 'CUSTODIA_VAULT_KEY_CACHE_TTL_MS',
+  blindIndexBytes: 'CUSTODIA_BLIND_INDEX_BYTES',
+  defaultPhoneCountry: 'CUSTODIA_DEFAULT_PHONE_COUNTRY',
 };
 
 /** Variable naming the optional JSON config file; read by the loader, not a setting itself. */

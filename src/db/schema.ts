@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * Row types of every table, as Kysely sees them. The SQL in `migrations/` is the source of truth;
  * change these in the same commit as the migration that changes a table.
@@ -48,10 +50,72 @@ export interface CustomersTable {
   created_at: Date;
 }
 
+export interface TenantKeysTable {
+  tenant_id: string;
+  purpose: 'kek' | 'index';
+  version: number;
+  wrapped_key: string;
+  state: 'active' | 'retired';
+  created_at: Date;
+  retired_at: Date | null;
+}
+
+export interface DataKeysTable {
+  id: string;
+  tenant_id: string;
+  owner_table: string;
+  owner_id: string;
+  kek_version: number;
+  kek_purpose: ColumnType<'kek', 'kek' | undefined, never>;
+  wrapped_key: string;
+  created_at: Date;
+  rewrapped_at: Date | null;
+}
+
+export interface BlindIndexesTable {
+  tenant_id: string;
+  kind: 'phone' | 'email' | 'document';
+  digest: Uint8Array;
+  owner_table: string;
+  owner_id: string;
+  field: string;
+}
+
+export interface CardTokensTable {
+  id: string;
+  tenant_id: string;
+  token: string;
+  pan_ciphertext: string;
+  last4: string;
+  first6: string | null;
+  owner_table: string;
+  owner_id: string;
+  created_at: Date;
+}
+
+export interface JobsTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  progress: ColumnType<Record<string, unknown>, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
 export interface Schema {
   schema_migrations: SchemaMigrationsTable;
   tenants: TenantsTable;
   platform_tokens: PlatformTokensTable;
   invitations: InvitationsTable;
   customers: CustomersTable;
+  tenant_keys: TenantKeysTable;
+  data_keys: DataKeysTable;
+  blind_indexes: BlindIndexesTable;
+  card_tokens: CardTokensTable;
+  jobs: JobsTable;
 }

@@ -13,6 +13,7 @@ import '../config/load.js';
 import '../db/errors.js';
 import '../demo/errors.js';
 import '../tenants/errors.js';
+import '../vault/errors.js';
 import { type ErrorCode, registeredErrorCodes } from '../platform/errors.js';
 
 /** Every declared error code with its HTTP status and title, sorted by code. */

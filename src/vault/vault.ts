@@ -1,0 +1,181 @@
+/**
+ * The vault's public operations, each inside the caller's transaction (so that a value, its
+ * blind index and the audit entry of the change commit together or not at all):
+ *
+ * - `withRecord` opens a record's cipher to encrypt and decrypt its fields;
+ * - `setBlindIndex` / `findByBlindIndex` find records by phone, email or document number
+ *   without decrypting anything;
+ * - `tokenizeCard` / `detokenizeCard` replace card numbers by format-preserving tokens;
+ * - `shred` erases a record's data key: its ciphertexts, wherever copied, are dead.
+ */
+import type { Tx } from '../db/index.js';
+import type { Clock } from '../platform/clock.js';
+import { AppError } from '../platform/errors.js';
+import { newId } from '../platform/ids.js';
+import { makeCardToken, parsePan } from './card-token.js';
+import { TokenErrors, VaultErrors } from './errors.js';
+import { type FieldLocation, openRecordForRead, openRecordForWrite, type RecordCipher } from './field-cipher.js';
+import { hkdfSha256, hmacSha256 } from './kdf.js';
+import type { KeyOwner, Keyring } from './keyring.js';
+import { normalizeDocument, normalizeEmail, normalizePhone, type PhoneCountry } from './normalize.js';
+
+export type BlindIndexKind = 'phone' | 'email' | 'document';
+
+/** Who asks for a clear card number. Only `payment` may (PCI DSS 3.5: access on a need-to-know basis). */
+export interface Detokenizer {
+  readonly role: string;
+  readonly id: string;
+}
+
+export interface VaultOptions {
+  readonly keyring: Keyring;
+  readonly clock: Clock;
+  /** Bytes kept of each blind-index HMAC (see docs/vault.md for the trade-off). */
+  readonly blindIndexBytes: number;
+  /** Country assumed for phone numbers written without an international prefix. */
+  readonly defaultPhoneCountry?: PhoneCountry | undefined;
+}
+
+export function normalizeForIndex(kind: BlindIndexKind, value: string, defaultCountry?: PhoneCountry): string {
+  switch (kind) {
+    case 'phone':
+      return normalizePhone(value, defaultCountry);
+    case 'email':
+      return normalizeEmail(value);
+    case 'document':
+      return normalizeDocument(value);
+  }
+}
+
+export class Vault {
+  constructor(private readonly options: VaultOptions) {
+    if (!Number.isInteger(options.blindIndexBytes) || options.blindIndexBytes < 2 || options.blindIndexBytes > 32) {
+      throw new TypeError('blindIndexBytes must be an integer from 2 to 32');
+    }
+  }
+
+  get keyring(): Keyring {
+    return this.options.keyring;
+  }
+
+  /**
+   * Runs `fn` with the cipher of `owner` (its data key created on first use) and zeroes the
+   * cipher's key copy afterwards.
+   */
+  async withRecord<T>(tx: Tx, tenantId: string, owner: KeyOwner, fn: (cipher: RecordCipher) => T | Promise<T>): Promise<T> {
+    const cipher = await openRecordForWrite(this.options.keyring, tx, tenantId, owner);
+    try {
+      return await fn(cipher);
+    } finally {
+      cipher.close();
+    }
+  }
+
+  async encryptField(tx: Tx, tenantId: string, owner: KeyOwner, location: FieldLocation, plaintext: string): Promise<string> {
+    return this.withRecord(tx, tenantId, owner, (cipher) => cipher.encrypt(location, plaintext));
+  }
+
+  async decryptField(tx: Tx, tenantId: string, location: FieldLocation, ciphertext: string): Promise<string> {
+    const cipher = await openRecordForRead(this.options.keyring, tx, tenantId, ciphertext);
+    try {
+      return cipher.decrypt(location, ciphertext);
+    } finally {
+      cipher.close();
+    }
+  }
+
+  /**
+   * The blind index of a value: HMAC-SHA256 under a key derived (HKDF) from the tenant's index
+   * key for this kind, over the normalised value, truncated to `blindIndexBytes`.
+   */
+  async blindIndex(tx: Tx, tenantId: string, kind: BlindIndexKind, value: string): Promise<Buffer> {
+    const normalized = normalizeForIndex(kind, value, this.options.defaultPhoneCountry);
+    const indexKey = await this.options.keyring.indexKey(tx, tenantId);
+    const derived = hkdfSha256(indexKey.bytes(), Buffer.alloc(0), Buffer.from(`custodia.blind-index.v1.${kind}`), 32);
+    try {
+      return hmacSha256(derived, Buffer.from(normalized, 'utf8')).subarray(0, this.options.blindIndexBytes);
+    } finally {
+      derived.fill(0);
+    }
+  }
+
+  /** Sets (or replaces) the blind index of `owner`'s field; `null` removes it. */
+  async setBlindIndex(tx: Tx, tenantId: string, owner: KeyOwner, field: string, kind: BlindIndexKind, value: string | null): Promise<void> {
+    await tx.deleteFrom('blind_indexes').where('owner_table', '=', owner.table).where('owner_id', '=', owner.id).where('field', '=', field).execute();
+    if (value === null) return;
+    const digest = await this.blindIndex(tx, tenantId, kind, value);
+    await tx.insertInto('blind_indexes').values({ tenant_id: tenantId, kind, digest, owner_table: owner.table, owner_id: owner.id, field }).execute();
+  }
+
+  /**
+   * Owners whose indexed value may equal `value`. Truncated digests can collide: callers confirm
+   * each candidate by decrypting it (false matches are expected, false misses are not).
+   */
+  async findByBlindIndex(tx: Tx, tenantId: string, kind: BlindIndexKind, value: string, ownerTable: string): Promise<string[]> {
+    const digest = await this.blindIndex(tx, tenantId, kind, value);
+    const rows = await tx
+      .selectFrom('blind_indexes')
+      .select('owner_id')
+      .distinct()
+      .where('kind', '=', kind)
+      .where('digest', '=', digest)
+      .where('owner_table', '=', ownerTable)
+      .execute();
+    return rows.map((r) => r.owner_id);
+  }
+
+  /**
+   * Replaces a card number by a token of the same length that keeps the last four digits (and the
+   * first six if asked), fails the Luhn check, and is unique in the tenant. The PAN is stored only
+   * encrypted under the owner's data key, so erasing the owner also kills the PAN.
+   */
+  async tokenizeCard(tx: Tx, tenantId: string, input: string, options: { owner?: KeyOwner; keepFirstSix?: boolean } = {}): Promise<{ token: string; last4: string; first6: string | null }> {
+    const pan = parsePan(input);
+    const id = newId();
+    const owner = options.owner ?? { table: 'card_tokens', id };
+    const keepFirstSix = options.keepFirstSix === true;
+    const pan_ciphertext = await this.encryptField(tx, tenantId, owner, { table: 'card_tokens', recordId: id, field: 'pan' }, pan);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const token = makeCardToken(pan, { keepFirstSix });
+      const inserted = await tx
+        .insertInto('card_tokens')
+        .values({
+          id,
+          tenant_id: tenantId,
+          token,
+          pan_ciphertext,
+          last4: pan.slice(-4),
+          first6: keepFirstSix ? pan.slice(0, 6) : null,
+          owner_table: owner.table,
+          owner_id: owner.id,
+          created_at: this.options.clock.now(),
+        })
+        .onConflict((oc) => oc.constraint('card_tokens_token_key').doNothing())
+        .returning('token')
+        .executeTakeFirst();
+      if (inserted !== undefined) return { token, last4: pan.slice(-4), first6: keepFirstSix ? pan.slice(0, 6) : null };
+    }
+    // Only reachable when the random middle digits collided five times (tiny PANs, huge tenants).
+    throw new AppError(VaultErrors.key_in_use, { detail: 'Could not allocate a unique card token' });
+  }
+
+  /** The card number behind a token; only for the payment role. Callers audit the access. */
+  async detokenizeCard(tx: Tx, tenantId: string, token: string, actor: Detokenizer): Promise<string> {
+    if (actor.role !== 'payment') throw new AppError(TokenErrors.forbidden);
+    if (!/^[0-9]{13,19}$/.test(token)) throw new AppError(TokenErrors.not_found);
+    const row = await tx.selectFrom('card_tokens').select(['id', 'pan_ciphertext']).where('token', '=', token).executeTakeFirst();
+    if (row === undefined) throw new AppError(TokenErrors.not_found);
+    return this.decryptField(tx, tenantId, { table: 'card_tokens', recordId: row.id, field: 'pan' }, row.pan_ciphertext);
+  }
+
+  /**
+   * Crypto-shredding: deletes the owner's data key, its blind indexes and card tokens. Every
+   * ciphertext sealed for the owner becomes undecryptable, including copies in backups.
+   */
+  async shred(tx: Tx, tenantId: string, owner: KeyOwner): Promise<{ dataKey: boolean; blindIndexes: number; cardTokens: number }> {
+    const indexes = await tx.deleteFrom('blind_indexes').where('owner_table', '=', owner.table).where('owner_id', '=', owner.id).executeTakeFirst();
+    const tokens = await tx.deleteFrom('card_tokens').where('owner_table', '=', owner.table).where('owner_id', '=', owner.id).executeTakeFirst();
+    const dataKey = await this.options.keyring.shred(tx, tenantId, owner);
+    return { dataKey, blindIndexes: Number(indexes.numDeletedRows), cardTokens: Number(tokens.numDeletedRows) };
+  }
+}
