@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * http-baseline: what the full Custodia app costs per request, and how long it takes to become
  * ready, each against a baseline measured in the same run on the same machine.
@@ -107,7 +108,7 @@ async function startFullApp(): Promise<{ url: string; close: () => Promise<void>
   const pglite = await PGlite.create('memory://');
   const db = await openDatabase({ pglite });
   // Production-like settings (log level info; /healthz itself logs only at warn), logs discarded.
-  const config = loadConfig({ env: { NODE_ENV: 'development', LOG_LEVEL: 'info' } });
+  const config = loadConfig({ env: { NODE_ENV: 'development', LOG_LEVEL: 'info', CUSTODIA_KEY_PROVIDER: 'env', CUSTODIA_KEYS: `1:${randomBytes(32).toString('base64')}` } });
   const ctx = await createContext(config, { db, logger: createLogger('info', discard) });
   const app = await buildApp(ctx);
   await app.listen({ host: '127.0.0.1', port: 0 });

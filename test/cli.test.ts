@@ -10,7 +10,7 @@
  * `serve --demo` twice) are PGlite by nature and always run.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,14 @@ async function freshDatabase(): Promise<Record<string, string>> {
     return { DATABASE_URL: fresh.url, CUSTODIA_DATA_DIR: path.join(makeTempDir(), 'unused') };
   }
   return { CUSTODIA_DATA_DIR: copyDataDir(template) };
+}
+
+/** Every file and directory under `dir` (not `dir` itself). */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(entry.parentPath, entry.name);
+    return entry.isDirectory() ? [full, ...walk(full)] : [full];
+  });
 }
 
 function json(stdout: string): Record<string, unknown> {
@@ -353,7 +361,29 @@ describe('the embedded data directory', () => {
     const result = await runCli(['migrate', '--status', '--json'], { CUSTODIA_DATA_DIR: dataDir });
     expect(result.code, result.stderr).toBe(0);
     expect(json(result.stdout)).toMatchObject({ current: 0, latest: migrationCount });
-    expect(existsSync(path.join(dataDir, 'custodia.lock'))).toBe(false);
+    // Neither the lock nor the takeover lock nor a temporary file is left behind.
+    expect(readdirSync(dataDir).filter((name) => name.startsWith('custodia.lock'))).toEqual([]);
+  }, 120_000);
+
+  it('is private to its user: after a first write nothing under it is readable or writable by others', async () => {
+    // PGlite asks for 0644 files and a 0666 WAL; the CLI's umask 077 is what keeps them private.
+    const dataDir = path.join(makeTempDir(), 'data');
+    const made = await runCli(['init', '--slug', 'acme', '--name', 'Acme', '--admin-email', 'a@b.test', '--json'], { CUSTODIA_DATA_DIR: dataDir });
+    expect(made.code, made.stderr).toBe(0);
+    const entries = walk(dataDir);
+    expect(entries.length).toBeGreaterThan(100);
+    expect(entries.some((p) => p.includes('pg_wal'))).toBe(true);
+    const exposed = entries.filter((p) => (lstatSync(p).mode & 0o077) !== 0).map((p) => path.relative(dataDir, p));
+    expect(exposed).toEqual([]);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+  }, 120_000);
+
+  it('closes a data directory that an earlier version left at 0755', async () => {
+    const dataDir = copyDataDir(template);
+    chmodSync(dataDir, 0o755);
+    const result = await runCli(['migrate', '--status', '--json'], { CUSTODIA_DATA_DIR: dataDir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
   }, 120_000);
 
   it('does not take over a lock held by a process on another host', async () => {

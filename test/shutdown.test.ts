@@ -19,6 +19,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/index.js';
 import { killChildren, makeTempDir, removeTempDirs, runCli, startCli } from './helpers/cli.js';
+import { RawConnection } from './helpers/raw-http.js';
 import { createEmptyPostgresDatabase, TEST_DATABASE_URL, TEST_REDIS_URL } from './helpers/database.js';
 
 const drops: (() => Promise<void>)[] = [];
@@ -32,101 +33,6 @@ afterAll(async () => {
   for (const drop of drops.splice(0)) await drop();
   removeTempDirs();
 });
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** An HTTP/1.1 client on a raw socket, so the test decides exactly when each byte is sent. */
-class RawConnection {
-  readonly socket: net.Socket;
-  #received = '';
-  #closed = false;
-  #error: NodeJS.ErrnoException | undefined;
-  #listeners = new Set<() => void>();
-
-  private constructor(socket: net.Socket) {
-    this.socket = socket;
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.#received += chunk;
-      this.#notify();
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.#error = error;
-      this.#notify();
-    });
-    socket.on('close', () => {
-      this.#closed = true;
-      this.#notify();
-    });
-  }
-
-  static open(port: number): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => resolve(new RawConnection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  write(text: string): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.write(text, (error) => (error ? reject(error) : resolve())));
-  }
-
-  /** The first complete response (framed by Content-Length); rejects if the socket ends first. */
-  response(): Promise<RawResponse> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const parsed = parseResponse(this.#received);
-        if (parsed !== undefined) {
-          this.#listeners.delete(check);
-          resolve(parsed);
-        } else if (this.#closed || this.#error !== undefined) {
-          this.#listeners.delete(check);
-          reject(new Error(`connection ended (${this.#error?.code ?? 'closed'}) before a full response: ${JSON.stringify(this.#received)}`));
-        }
-      };
-      this.#listeners.add(check);
-      check();
-    });
-  }
-
-  /** Resolves once the server has closed the connection. */
-  closed(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.#closed) {
-          this.#listeners.delete(check);
-          resolve();
-        }
-      };
-      this.#listeners.add(check);
-      check();
-    });
-  }
-
-  #notify(): void {
-    for (const listener of [...this.#listeners]) listener();
-  }
-}
-
-function parseResponse(text: string): RawResponse | undefined {
-  const end = text.indexOf('\r\n\r\n');
-  if (end < 0) return undefined;
-  const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  const length = Number(headers['content-length'] ?? '0');
-  const body = text.slice(end + 4);
-  if (Buffer.byteLength(body) < length) return undefined;
-  return { status: Number(statusLine.split(' ')[1]), headers, body };
-}
 
 /**
  * Tries a request on a new connection. Returns the socket error code, or 'answered' if the server
@@ -257,4 +163,39 @@ describe.each(targets)('graceful shutdown on $name', (target) => {
     // The in-flight write was committed before the database was closed.
     expect(await target.tenantSlugs(env)).toEqual(['first', 'late-tenant']);
   }, 180_000);
+});
+
+describe('shutdown with a client that never finishes its request', () => {
+  it('cuts the connection at the shutdown timeout, closes the database, removes the lock and exits 1', async () => {
+    const dataDir = path.join(makeTempDir(), 'data');
+    // The request timeout (30 s by default) is far away: it is the shutdown timeout that must act.
+    const server = startCli(['serve'], { CUSTODIA_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', CUSTODIA_SHUTDOWN_TIMEOUT_MS: '1000' });
+    const [, url = ''] = await server.waitForStdout(/is running at (http:\/\/\S+)/);
+    expect(existsSync(path.join(dataDir, 'custodia.lock'))).toBe(true);
+
+    // A slow-loris client: a body announced as 10 kB, trickled one byte every 100 ms.
+    const slow = await RawConnection.open(Number(new URL(url).port));
+    await slow.write('POST /v1/invitations/lookup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{');
+    const trickle = setInterval(() => {
+      if (!slow.socket.destroyed) slow.socket.write(' ');
+    }, 100);
+    try {
+      await server.waitForStdout(/"method":"POST"[^\n]*"msg":"incoming request"/);
+      const signalledAt = Date.now();
+      server.child.kill('SIGTERM');
+      await slow.closed();
+      const exit = await server.waitForExit();
+      expect(exit, server.describe()).toEqual({ code: 1, signal: null });
+      // Shutdown timeout (1 s), plus closing the database: well under the hang guard.
+      expect(Date.now() - signalledAt).toBeLessThan(15_000);
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(server.stdout).toContain('"msg":"shutdown timed out; closing the remaining connections"');
+    expect(server.stdout).toContain('"msg":"stopped"');
+    expect(existsSync(path.join(dataDir, 'custodia.lock'))).toBe(false);
+    // The next start finds a clean directory, without having to judge a stale lock.
+    const next = await runCli(['migrate', '--status', '--json'], { CUSTODIA_DATA_DIR: dataDir });
+    expect(next.code, next.stderr).toBe(0);
+  }, 120_000);
 });

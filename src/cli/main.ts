@@ -6,11 +6,16 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
+import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { platformTokenCommand } from './commands/platform-token.js';
 import { serveCommand } from './commands/serve.js';
 import { versionCommand } from './commands/version.js';
 import { EXIT_USAGE, reportError } from './output.js';
+
+// Files this process creates (the embedded database, key files) are private to its user: PGlite
+// asks for 0644 and 0666 (its WAL), which the default umask 022 would leave readable by everyone.
+process.umask(0o077);
 
 const program = new Command('custodia')
   .description('Custodia: the security layer for customer-contact centers.')
@@ -24,6 +29,7 @@ initCommand(program);
 migrateCommand(program);
 demoCommand(program);
 platformTokenCommand(program);
+keysCommand(program);
 versionCommand(program);
 
 // Every (sub)command reports failures back here instead of exiting on its own.

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, loadConfig, type LoadConfigOptions } from './load.js';
+import { ConfigError, describeConfig, loadConfig, type LoadConfigOptions, redactUrl } from './load.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'custodia-config-'));
 let files = 0;
@@ -285,11 +285,25 @@ describe('describeConfig', () => {
     const described = describeConfig(config);
     expect(JSON.stringify(described)).not.toContain(password);
     expect(described.keys).toBe('[redacted]');
-    expect(described.databaseUrl).toBe('postgres://app:***@db.internal:5432/custodia');
-    expect(described.redisUrl).toBe('redis://default:***@cache.internal:6379');
+    expect(described.databaseUrl).toBe('postgres://app@db.internal:5432/custodia');
+    expect(described.redisUrl).toBe('redis://default@cache.internal:6379');
     expect(described.port).toBe(9000);
     expect(described.keyProvider).toBe('env');
     expect(Object.keys(described).sort()).toEqual(Object.keys(config).sort());
+  });
+
+  it('leaves out passwords given as query parameters, and the whole query string', () => {
+    const password = 'Pa55w0rd-do-not-print';
+    const config = loadConfig({
+      env: {
+        DATABASE_URL: `postgres://app@db.internal:5432/custodia?password=${password}&sslmode=verify-full&sslpassword=${password}#${password}`,
+        REDIS_URL: `rediss://cache.internal:6380/2?password=${password}`,
+      },
+    });
+    const described = describeConfig(config);
+    expect(JSON.stringify(described)).not.toContain(password);
+    expect(described.databaseUrl).toBe('postgres://app@db.internal:5432/custodia');
+    expect(described.redisUrl).toBe('rediss://cache.internal:6380/2');
   });
 
   it('leaves a URL without a password as it is and unset secrets unset', () => {
@@ -319,3 +333,25 @@ describe('CUSTODIA_TRUST_PROXY', () => {
     }
   });
 });
+
+describe('redactUrl', () => {
+  const secret = 'Pa55w0rd-do-not-print';
+  it.each([
+    [`postgres://app:${secret}@db.internal:5432/custodia`, 'postgres://app@db.internal:5432/custodia'],
+    [`postgresql://app:${secret}@db.internal/custodia?sslmode=require`, 'postgresql://app@db.internal/custodia'],
+    [`postgres://app@db.internal/custodia?password=${secret}`, 'postgres://app@db.internal/custodia'],
+    [`postgres://app@db.internal/custodia?sslmode=verify-full&sslpassword=${secret}&sslkey=/k`, 'postgres://app@db.internal/custodia'],
+    [`postgres://app:${encodeURIComponent(`p@ss:${secret}/?#`)}@[::1]:5433/custodia`, 'postgres://app@[::1]:5433/custodia'],
+    [`redis://:${secret}@cache.internal:6379`, 'redis://cache.internal:6379'],
+    [`redis://default:${secret}@cache.internal:6379/0`, 'redis://default@cache.internal:6379/0'],
+    [`rediss://cache.internal?password=${secret}`, 'rediss://cache.internal'],
+  ])('%s', (url, shown) => {
+    expect(redactUrl(url)).toBe(shown);
+    expect(redactUrl(url)).not.toContain(secret);
+  });
+
+  it('says nothing of a URL it cannot parse', () => {
+    expect(redactUrl(`not a url ${secret}`)).toBe('[unparseable url]');
+  });
+});
+

@@ -79,7 +79,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (problems.length > 0) throw new ConfigError(problems);
   const config = parsed.data as Config;
 
-  problems.push(...keyRules(config, origin), ...productionRules(config, origin));
+  problems.push(...consistencyRules(config, origin), ...productionRules(config, origin));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
@@ -121,9 +121,12 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], origin: ReadonlyMap
   return out;
 }
 
-/** Key settings of one provider given to the other are a mistake worth stopping for. */
-function keyRules(config: Config, origin: ReadonlyMap<string, string>): ConfigProblem[] {
+/** Settings that make no sense together (a provider's keys given to the other provider...). */
+function consistencyRules(config: Config, origin: ReadonlyMap<string, string>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if (config.migrationDatabaseUrl !== undefined && config.databaseUrl === undefined) {
+    problems.push({ setting: origin.get('migrationDatabaseUrl') ?? environmentNames.migrationDatabaseUrl, message: 'needs DATABASE_URL (the embedded database has no separate logins)' });
+  }
   if (config.keyProvider === 'local' && config.keys !== undefined) {
     problems.push({ setting: origin.get('keys') ?? environmentNames.keys, message: 'is read only by the env key provider (CUSTODIA_KEY_PROVIDER=env)' });
   }
@@ -176,16 +179,25 @@ export function describeConfig(config: Config): Record<string, unknown> {
 }
 
 function redactSecretSetting(key: ConfigKey, value: string): string {
-  if (key === 'databaseUrl' || key === 'redisUrl') return redactUrl(value);
+  if (key === 'databaseUrl' || key === 'migrationDatabaseUrl' || key === 'redisUrl') return redactUrl(value);
   return '[redacted]';
 }
 
-/** A connection URL without its password, for messages. */
+/**
+ * A connection URL for messages and logs: scheme, user, host, port and path only. The password
+ * is left out, and so is the whole query string and fragment, because drivers take secrets
+ * there too (`?password=`, `?sslpassword=`, `?sslkey=`...).
+ *
+ * @example
+ * ```ts
+ * redactUrl('postgres://app:secret@db:5432/custodia?sslpassword=x'); // 'postgres://app@db:5432/custodia'
+ * ```
+ */
 export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
-    if (url.password !== '') url.password = '***';
-    return url.toString();
+    const user = url.username === '' ? '' : `${url.username}@`;
+    return `${url.protocol}//${user}${url.host}${url.pathname}`;
   } catch {
     return '[unparseable url]';
   }

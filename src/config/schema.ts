@@ -56,6 +56,8 @@ export const configSchema = z.strictObject({
   publicUrl: httpUrl.optional(),
   dataDir: z.string().min(1).max(4096).default('./data'),
   databaseUrl: postgresUrl.optional(),
+  /** Login that applies migrations (the tables' owner); defaults to `databaseUrl`. */
+  migrationDatabaseUrl: postgresUrl.optional(),
   databasePoolMax: positiveInt(200).default(10),
   /** How long a request waits for a database connection before answering 503. */
   databaseConnectTimeoutMs: positiveInt(120_000).default(5_000),
@@ -70,6 +72,18 @@ export const configSchema = z.strictObject({
   trustProxy: trustProxy.default(false),
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownTimeoutMs: positiveInt(600_000).default(10_000),
+  /**
+   * Time a client has to send a whole request, headers and body: a slower one (a slow-loris
+   * attack, a stalled upload) gets 408 `request.timeout` and is disconnected.
+   */
+  requestTimeoutMs: positiveInt(600_000).default(30_000),
+  /**
+   * How long an idle keep-alive connection stays open between requests. Longer than the 60 s
+   * idle timeout common in proxies and load balancers, so that they close first.
+   */
+  keepAliveTimeoutMs: positiveInt(600_000).default(72_000),
+  /** A connection with no traffic either way for this long is closed (a client that stops reading). */
+  connectionTimeoutMs: positiveInt(3_600_000).default(120_000),
   /** Lifetime of one-time invitation links. */
   invitationTtlHours: positiveInt(24 * 30).default(72),
   /** Where the key-encryption keys come from (see docs/configuration.md). */
@@ -95,7 +109,7 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigKey = keyof Config;
 
 /** Settings whose values are secrets: never echoed in errors, logs or `--json` output. */
-export const secretSettings: ReadonlySet<ConfigKey> = new Set(['keys', 'databaseUrl', 'redisUrl']);
+export const secretSettings: ReadonlySet<ConfigKey> = new Set(['keys', 'databaseUrl', 'migrationDatabaseUrl', 'redisUrl']);
 
 /**
  * Environment variable for each setting. Variables outside this table that start with
@@ -108,6 +122,7 @@ export const environmentNames: Readonly<Record<ConfigKey, string>> = {
   publicUrl: 'CUSTODIA_PUBLIC_URL',
   dataDir: 'CUSTODIA_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
+  migrationDatabaseUrl: 'CUSTODIA_MIGRATION_DATABASE_URL',
   databasePoolMax: 'CUSTODIA_DATABASE_POOL_MAX',
   databaseConnectTimeoutMs: 'CUSTODIA_DATABASE_CONNECT_TIMEOUT_MS',
   redisUrl: 'REDIS_URL',
@@ -115,6 +130,9 @@ export const environmentNames: Readonly<Record<ConfigKey, string>> = {
   bodyLimitBytes: 'CUSTODIA_BODY_LIMIT_BYTES',
   trustProxy: 'CUSTODIA_TRUST_PROXY',
   shutdownTimeoutMs: 'CUSTODIA_SHUTDOWN_TIMEOUT_MS',
+  requestTimeoutMs: 'CUSTODIA_REQUEST_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'CUSTODIA_KEEP_ALIVE_TIMEOUT_MS',
+  connectionTimeoutMs: 'CUSTODIA_CONNECTION_TIMEOUT_MS',
   invitationTtlHours: 'CUSTODIA_INVITATION_TTL_HOURS',
   keyProvider: 'CUSTODIA_KEY_PROVIDER',
   keyFile: 'CUSTODIA_KEY_FILE',

@@ -4,7 +4,7 @@
  *
  * Application code never gets an unscoped connection. It runs work in a transaction that is
  * either scoped to one tenant ({@link Database.withTenant}) or to platform administration
- * ({@link Database.withPlatform}); both switch to the `custodia_app` role, which row-level
+ * ({@link Database.withPlatform}); both switch to the database's application role, which row-level
  * security applies to. Only the migration runner uses the connection's own role.
  */
 import { mkdirSync } from 'node:fs';
@@ -14,6 +14,7 @@ import pg from 'pg';
 import { AppError } from '../platform/errors.js';
 import { isUuid } from '../platform/ids.js';
 import type { Logger } from '../platform/logger.js';
+import { secureDataDir } from './data-dir.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { DbErrors, isConnectionError } from './errors.js';
 import { Mutex, PGliteDialect } from './pglite-dialect.js';
@@ -41,8 +42,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** The role every application transaction runs as (created by migration 0001). */
-export const APP_ROLE = 'custodia_app';
+/**
+ * The role every application transaction runs as: created by migration 0001 per database
+ * (`custodia_app_<database>`, since roles are shared by every database of a server) and named
+ * in `custodia_settings`. Read inside each transaction's first statement, so it costs no round trip.
+ */
+const APP_ROLE_QUERY = sql`select value from custodia_settings where key = 'app_role'`;
 
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; when absent, PGlite in `dataDir` (or in memory for `memory://`). */
@@ -124,6 +129,7 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
     const dataDir = options.dataDir ?? 'memory://';
     if (!dataDir.startsWith('memory://')) {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      secureDataDir(dataDir); // mode 0700, or refused when another user owns it (see data-dir.ts)
       // PGlite has no inter-process locking; two processes on one directory would corrupt it.
       lock = acquireDataDirLock(dataDir);
     }
@@ -183,14 +189,14 @@ class ScopedDatabase implements Database {
   withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) throw new TypeError('withTenant needs a tenant id (uuid)');
     return this.#transaction(async (tx) => {
-      await sql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${tenantId}, true)`.execute(tx);
+      await sql`select set_config('role', (${APP_ROLE_QUERY}), true), set_config('app.tenant_id', ${tenantId}, true), set_config('app.scope', '', true)`.execute(tx);
       return fn(tx);
     });
   }
 
   withPlatform<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#transaction(async (tx) => {
-      await sql`select set_config('role', ${APP_ROLE}, true), set_config('app.scope', 'platform', true)`.execute(tx);
+      await sql`select set_config('role', (${APP_ROLE_QUERY}), true), set_config('app.scope', 'platform', true), set_config('app.tenant_id', '', true)`.execute(tx);
       return fn(tx);
     });
   }

@@ -5,6 +5,8 @@ export const DbErrors = defineErrors('db', {
   schema_newer: { status: 500, title: 'The database schema is newer than this version of Custodia' },
   migration_modified: { status: 500, title: 'An applied migration was modified after it ran' },
   data_dir_locked: { status: 500, title: 'The data directory is in use by another Custodia process' },
+  data_dir_not_owned: { status: 500, title: 'The data directory belongs to another user' },
+  privileged_connection: { status: 500, title: 'The database login can bypass row-level security' },
 });
 
 /** Node and PostgreSQL error codes that mean "cannot talk to the database right now". */

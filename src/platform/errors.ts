@@ -109,8 +109,10 @@ export const RequestErrors = defineErrors('request', {
   bad_request: { status: 400, title: 'Bad request' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
+  timeout: { status: 408, title: 'The request took too long to arrive' },
   body_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
 });
 
 export const ServerErrors = defineErrors('server', {

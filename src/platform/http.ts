@@ -19,7 +19,8 @@ export const problemSchema = z
     code: z.string(),
     detail: z.string(),
     requestId: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).max(20).optional(),
+    truncated: z.literal(true).optional().describe('Present when there were more than 20 problems; only the first 20 are listed.'),
   })
   .catchall(z.unknown())
   .meta({ id: 'Problem', description: 'RFC 9457 problem details; `code` is stable (see docs/errors.md).' });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, serializeError } from './logger.js';
+import { createLogger, loggedPath, serializeError } from './logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -38,6 +38,26 @@ describe('logger redaction', () => {
     const entry = JSON.parse(lines[0] ?? '{}') as { req: Record<string, unknown> };
     expect(entry.req).toEqual({ id: 'r1', method: 'GET', route: '/v1/thing', path: '/v1/thing' });
     expect(lines.join('')).not.toContain('cinv_leak');
+  });
+});
+
+describe('loggedPath', () => {
+  const unmatched = (url: string) => loggedPath({ id: 'r', method: 'GET', url, routeOptions: { url: undefined } });
+  it.each([
+    ['/invite%23cinv_AAAAsecretBBBB', '/invite[redacted]'],
+    ['/invite%2fcinv_AAAAsecretBBBB', '/invite%2f[redacted]'],
+    ['/cpa_AAAAsecretBBBB', '/[redacted]'],
+    ['/v1/platform/tenantz/cinv_AAAAsecretBBBB', '/v1/[redacted]'],
+    ['/nope', '/nope'],
+    ['/', '/'],
+    [`/${'a'.repeat(500)}`, `/${'a'.repeat(64)}`],
+    ['/invite#cinv_AAAAsecretBBBB?x=1', '/invite[redacted]'],
+  ])('an unmatched %s is logged as %s', (url, logged) => {
+    expect(unmatched(url)).toBe(logged);
+  });
+
+  it('a matched route keeps its path', () => {
+    expect(loggedPath({ id: 'r', method: 'GET', url: '/v1/platform/tenants/42?x=1', routeOptions: { url: '/v1/platform/tenants/:id' } })).toBe('/v1/platform/tenants/42');
   });
 });
 

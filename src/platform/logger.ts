@@ -1,7 +1,8 @@
 /**
  * JSON logs (pino) that cannot carry secrets or personal data by accident: known sensitive keys
  * are censored wherever they appear (up to two levels deep), and requests are logged by method,
- * route and path only: never headers, query strings or bodies.
+ * route and path only (just the first segment of a path that matched no route): never headers,
+ * query strings or bodies.
  */
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
 
@@ -59,6 +60,27 @@ export interface RequestLike {
   routeOptions?: { url?: string | undefined };
 }
 
+/** Text of an unmatched path that looks like a token (`cinv_...`, `cpa_...`). */
+const TOKEN_LIKE = /c(?:inv|pa)_[A-Za-z0-9_-]*/g;
+/** An escaped or literal `#` and everything after it: a link's fragment that ended up in the path. */
+const FRAGMENT = /(?:%23|#).*$/i;
+const MAX_UNMATCHED_SEGMENT = 64;
+
+/**
+ * The path a request is logged with, always without its query string. A request that matched a
+ * route is logged with its path, which the route's shape bounds. One that matched none is logged
+ * by its first segment only: its path is whatever the client typed, and a mangled invitation link
+ * (`/invite%23cinv_...`, the fragment escaped into the path) carries the secret there. Token-like
+ * text and anything from an escaped `#` on are cut from that segment as well.
+ */
+export function loggedPath(req: RequestLike): string {
+  const path = req.url.split('?')[0] ?? '/';
+  if (req.routeOptions?.url !== undefined) return path;
+  const [, first = '', ...rest] = path.split('/');
+  const segment = first.replace(FRAGMENT, '[redacted]').replace(TOKEN_LIKE, '[redacted]').slice(0, MAX_UNMATCHED_SEGMENT);
+  return `/${segment}${rest.length > 0 ? '/[redacted]' : ''}`;
+}
+
 /** SQLSTATE-coded errors come from the database, whose messages and details quote row values. */
 function isDatabaseError(value: Record<string, unknown>): boolean {
   return typeof value.code === 'string' && /^[0-9A-Z]{5}$/.test(value.code) && 'severity' in value;
@@ -97,8 +119,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         id: req.id,
         method: req.method,
         route: req.routeOptions?.url,
-        // Path without the query string: query strings are where tokens end up in practice.
-        path: req.url.split('?')[0],
+        // Never the query string (where tokens end up in practice); see loggedPath for the rest.
+        path: loggedPath(req),
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       err: serializeError,

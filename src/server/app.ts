@@ -17,7 +17,7 @@ import type { AppContext } from './context.js';
 import { registerHealthRoutes } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { registerPages } from './pages.js';
-import { installProblemHandlers, sendProblem } from './problem.js';
+import { handleClientError, installProblemHandlers, sendProblem } from './problem.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -35,6 +35,20 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
+    // Without these a client holds a connection (and, during shutdown, the process) for as long
+    // as it trickles bytes: Fastify sets no request timeout and no idle timeout by default.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    http: {
+      // Node looks for requests over their timeout every 30 s by default, so a 30 s timeout could
+      // take a minute to bite; once a second costs one pass over the open connections.
+      connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs),
+      // Node's headers timeout (60 s) must not exceed the request timeout: when it does, Node
+      // swaps the two, and a request whose headers arrived would get 60 s for its body.
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+    },
+    clientErrorHandler: (error, socket) => handleClientError(error, socket, ctx.logger as FastifyBaseLogger),
     // A caller's X-Request-Id is kept when it is safe to log; otherwise a fresh one is made.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -109,9 +123,13 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     // BaseLayout drops Swagger UI's top bar, whose logo is an inline <style> the CSP would block.
     uiConfig: { validatorUrl: null, deepLinking: false, layout: 'BaseLayout' },
     staticCSP: true,
-    // Same-origin only: no validator badge from the internet, no framing, no https upgrade on localhost.
+    // Same-origin only: no styles or fonts from any https: origin (Swagger UI's default), no
+    // validator badge from the internet, no framing, no https upgrade on localhost. `data:` stays
+    // for images: Swagger UI's stylesheet draws its icons as data: SVGs.
     transformStaticCSP: (header: string) =>
       header
+        .replace(/ https:/g, '')
+        .replace("font-src 'self' data:", "font-src 'self'")
         .replace(' validator.swagger.io', '')
         .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
         .replace(/\s*upgrade-insecure-requests;?/, ''),

@@ -5,12 +5,13 @@
  */
 import type { Redis } from 'ioredis';
 import { type Config, publicUrlOf, redactUrl, resolvedDataDir } from '../config/index.js';
-import { type Database, DbErrors, migrate, openDatabase } from '../db/index.js';
+import { connectionIdentity, type Database, DbErrors, migrate, openDatabase, secureDataDir } from '../db/index.js';
 import { AppError, isAppError } from '../platform/errors.js';
 import { type Clock, systemClock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { connectRedis } from '../platform/redis.js';
 import { createTenantService, type TenantService } from '../tenants/index.js';
+import { createVault, type Vault } from '../vault/index.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -19,6 +20,7 @@ export interface AppContext {
   readonly db: Database;
   readonly redis: Redis | undefined;
   readonly tenants: TenantService;
+  readonly vault: Vault;
   /** Base URL for links that people open (invitations). Set once the server listens. */
   publicUrl: string;
   close(): Promise<void>;
@@ -51,15 +53,43 @@ async function openConfiguredDatabase(config: Config, logger: Logger): Promise<D
   }
 }
 
+/** Migrations run as CUSTODIA_MIGRATION_DATABASE_URL (the owner) when set, else as DATABASE_URL. */
+async function applyMigrations(config: Config, db: Database, logger: Logger): Promise<void> {
+  const onApplied = (m: { version: number; name: string }) => logger.info({ version: m.version, migration: m.name }, 'migration applied');
+  if (config.migrationDatabaseUrl === undefined) {
+    await migrate(db, { onApplied });
+    return;
+  }
+  const owner = await openConfiguredDatabase({ ...config, databaseUrl: config.migrationDatabaseUrl }, logger);
+  try {
+    await migrate(owner, { onApplied });
+  } finally {
+    await owner.close();
+  }
+}
+
+/**
+ * A login that can bypass row-level security (superuser, BYPASSRLS, table owner) would let
+ * injected SQL undo tenant isolation: refused in production, a warning elsewhere.
+ */
+async function checkConnectionIdentity(config: Config, db: Database, logger: Logger): Promise<void> {
+  const identity = await connectionIdentity(db);
+  if (identity.bypassReasons.length === 0) return;
+  const detail = `DATABASE_URL logs in as "${identity.user}" (${identity.bypassReasons.join(', ')}), which can bypass row-level security. Run the server as a login that only holds the application role, and migrations with CUSTODIA_MIGRATION_DATABASE_URL (docs/operations.md).`;
+  if (config.nodeEnv === 'production') throw new AppError(DbErrors.privileged_connection, { detail });
+  logger.warn({ user: identity.user, reasons: identity.bypassReasons }, 'database login can bypass row-level security; acceptable in development only');
+}
+
 export async function createContext(config: Config, options: CreateContextOptions = {}): Promise<AppContext> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
   const db = options.db ?? (await openConfiguredDatabase(config, logger));
   let redis: Redis | undefined;
   try {
-    if (options.migrate !== false) {
-      await migrate(db, { onApplied: (m) => logger.info({ version: m.version, migration: m.name }, 'migration applied') });
-    }
+    // A first start ran initdb, which writes its files 0666 whatever the umask: close them now.
+    if (options.db === undefined && db.kind === 'pglite') secureDataDir(resolvedDataDir(config));
+    if (options.migrate !== false) await applyMigrations(config, db, logger);
+    if (db.kind === 'postgres') await checkConnectionIdentity(config, db, logger);
     if (config.redisUrl !== undefined) {
       redis = await connectRedis(config.redisUrl, logger).catch((error: unknown) => {
         throw new Error(`cannot reach Redis at ${redactUrl(config.redisUrl ?? '')}: ${(error as Error).message}`);
@@ -71,6 +101,14 @@ export async function createContext(config: Config, options: CreateContextOption
   }
 
   const tenants = createTenantService({ db, clock, invitationTtlHours: config.invitationTtlHours });
+  let vault: Vault;
+  try {
+    vault = createVault(config, { clock, logger });
+  } catch (error) {
+    redis?.disconnect();
+    if (options.db === undefined) await db.close();
+    throw error;
+  }
   return {
     config,
     logger,
@@ -78,6 +116,7 @@ export async function createContext(config: Config, options: CreateContextOption
     db,
     redis,
     tenants,
+    vault,
     publicUrl: publicUrlOf(config),
     async close() {
       redis?.disconnect();

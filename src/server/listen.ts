@@ -1,7 +1,8 @@
 /**
  * Listening and stopping. Stopping (SIGTERM, SIGINT) refuses new requests with 503, lets
  * in-flight requests finish, then closes Redis and the database cleanly; if that takes longer
- * than the configured timeout the process exits with code 1 anyway.
+ * than the configured timeout, the connections still open are cut, the database is closed (which
+ * removes the PGlite lock), and the process exits with code 1.
  */
 import type { AddressInfo } from 'node:net';
 import { publicUrlOf } from '../config/index.js';
@@ -40,20 +41,33 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
   };
 }
 
+/** Once the shutdown timeout has cut the connections: how long closing the database may take. */
+export const FORCED_CLOSE_GRACE_MS = 3_000;
+
 /** Wires SIGTERM and SIGINT to a graceful stop, bounded by `shutdownTimeoutMs`. */
 export function stopOnSignals(server: RunningServer, ctx: AppContext): void {
   const onSignal = (signal: NodeJS.Signals) => {
     ctx.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    let timedOut = false;
     const timer = setTimeout(() => {
-      ctx.logger.error({ timeoutMs: ctx.config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
-      process.exit(1);
+      timedOut = true;
+      process.exitCode = 1;
+      ctx.logger.error({ timeoutMs: ctx.config.shutdownTimeoutMs }, 'shutdown timed out; closing the remaining connections');
+      // Whatever holds a connection now (a client trickling a request body, one that stops
+      // reading) is cut, so that stop() goes on to close the database. Exiting right here would
+      // leave the PGlite lock file behind and the last writes unflushed, at a client's will.
+      server.app.server.closeAllConnections();
+      setTimeout(() => {
+        ctx.logger.error({ graceMs: FORCED_CLOSE_GRACE_MS }, 'the database did not close in time; exiting');
+        process.exit(1);
+      }, FORCED_CLOSE_GRACE_MS);
     }, ctx.config.shutdownTimeoutMs);
     timer.unref();
     server.stop().then(
       () => {
         ctx.logger.info('stopped');
         ctx.logger.flush?.();
-        process.exit(0);
+        process.exit(timedOut ? 1 : 0);
       },
       (error: unknown) => {
         ctx.logger.error({ err: error }, 'error while shutting down');

@@ -3,7 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../platform/clock.js';
+import { AppError, isAppError } from '../platform/errors.js';
 import { type HttpApp, problemResponses } from '../platform/http.js';
+import { PlatformErrors } from './errors.js';
 import { verifyPlatformToken } from './platform-tokens.js';
 import type { Tenant, TenantService } from './service.js';
 import { tenantSlugSchema } from './slug.js';
@@ -47,6 +49,15 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3). `error="invalid_token"` only when a
+ * bearer token was presented: the caller knows that already, and learns nothing about why the
+ * token failed (unknown, expired, revoked and malformed all get the same answer).
+ */
+export function bearerChallenge(tokenPresented: boolean): string {
+  return tokenPresented ? 'Bearer realm="custodia", error="invalid_token"' : 'Bearer realm="custodia"';
+}
+
 export interface TenantRouteDeps {
   readonly db: Database;
   readonly clock: Clock;
@@ -59,7 +70,13 @@ export function registerTenantRoutes(app: HttpApp, deps: TenantRouteDeps): void 
   app.register(async (instance) => {
     const platform = instance.withTypeProvider<ZodTypeProvider>();
     platform.addHook('onRequest', async (request) => {
-      request.platformTokenId = await verifyPlatformToken(deps.db, bearer(request), deps.clock.now());
+      const token = bearer(request);
+      try {
+        request.platformTokenId = await verifyPlatformToken(deps.db, token, deps.clock.now());
+      } catch (error) {
+        if (!isAppError(error, PlatformErrors.token_invalid)) throw error;
+        throw new AppError(PlatformErrors.token_invalid, { headers: { 'www-authenticate': bearerChallenge(token !== undefined) } });
+      }
     });
     const security = [{ platformToken: [] }];
     const tags = ['tenants'];

@@ -3,7 +3,7 @@
  * keys, policies and agents. Creating one also issues the one-time invitation of its first
  * administrator, in the same transaction.
  */
-import { type IssuedInvitation, insertInvitation } from '../agents/index.js';
+import { type IssuedInvitation, insertInvitation, revokeOpenInvitations } from '../agents/index.js';
 import { type Database, isUniqueViolation, openTenantScope } from '../db/index.js';
 import type { Clock } from '../platform/clock.js';
 import { AppError } from '../platform/errors.js';
@@ -61,7 +61,8 @@ export function createTenantService(deps: TenantServiceDeps) {
         return { tenant: toTenant(row), invitation };
       });
     } catch (error) {
-      if (isUniqueViolation(error, 'tenants_slug_key')) throw new AppError(TenantErrors.slug_taken, { detail: `The slug "${input.slug}" is already in use` });
+      // The detail does not repeat the slug: problems never echo what the client sent.
+      if (isUniqueViolation(error, 'tenants_slug_key')) throw new AppError(TenantErrors.slug_taken, { detail: 'Another tenant already has this slug; choose another one' });
       throw error;
     }
   }
@@ -83,14 +84,25 @@ export function createTenantService(deps: TenantServiceDeps) {
     return { tenants: page, next: rows.length > options.limit ? page.at(-1)?.slug : undefined };
   }
 
+  /**
+   * Renames, suspends or reactivates a tenant. Suspending also revokes its open invitations, in the
+   * same transaction, so that reactivating it later does not bring back links that may have leaked
+   * meanwhile: new ones must be issued.
+   */
   async function updateTenant(id: string, changes: { name?: string | undefined; status?: 'active' | 'suspended' | undefined }): Promise<Tenant> {
-    const row = await db.withPlatform((tx) =>
-      store.updateTenant(tx, id, {
+    const now = clock.now();
+    const row = await db.withPlatform(async (tx) => {
+      const updated = await store.updateTenant(tx, id, {
         ...(changes.name === undefined ? {} : { name: changes.name }),
         ...(changes.status === undefined ? {} : { status: changes.status }),
-        updated_at: clock.now(),
-      }),
-    );
+        updated_at: now,
+      });
+      if (updated !== undefined && changes.status === 'suspended') {
+        await openTenantScope(tx, id);
+        await revokeOpenInvitations(tx, now);
+      }
+      return updated;
+    });
     if (row === undefined) throw new AppError(TenantErrors.not_found);
     return toTenant(row);
   }

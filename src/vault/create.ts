@@ -33,7 +33,7 @@ export function createKeyProvider(config: Config, logger: Logger): KeyProvider {
   if (config.keyProvider === 'env') return createEnvKeyProvider(config.keys);
   if (config.nodeEnv !== 'production') {
     const { file, created } = ensureLocalKeyFile(config);
-    if (created) logger.warn({ file }, 'created a local root key file; back it up: without it the encrypted data is lost');
+    if (created) logger.info({ file }, 'created a local root key file; back it up: without it the encrypted data is lost');
   }
   return loadLocalKeyProvider(localKeyFile(config));
 }

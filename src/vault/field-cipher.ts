@@ -7,6 +7,7 @@ import type { Tx } from '../db/index.js';
 import { AppError } from '../platform/errors.js';
 import { isUuid } from '../platform/ids.js';
 import { open, seal } from './aead.js';
+import { assertStorableFieldName } from './card-token.js';
 import { associatedData, formatCiphertext, parseCiphertext } from './ciphertext.js';
 import { VaultErrors } from './errors.js';
 import type { DataKey, KeyOwner, Keyring } from './keyring.js';
@@ -20,6 +21,8 @@ export interface FieldLocation {
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/** In a `u` regex a valid surrogate pair is one code point; only unpaired halves match. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 function fieldAad(keyRef: string, tenantId: string, location: FieldLocation): Buffer {
   return associatedData('field', keyRef, [tenantId, location.table, location.recordId, location.field]);
@@ -60,6 +63,11 @@ export class RecordCipher {
 
   encrypt(location: FieldLocation, plaintext: string): string {
     checkLocation(location);
+    // PCI DSS 3.3.1.2: a card security code is never stored, not even encrypted.
+    assertStorableFieldName(location.field);
+    // A lone UTF-16 surrogate (JSON can carry "\ud800") has no UTF-8 form: Buffer.from would
+    // silently seal U+FFFD instead, and decryption would return another value than was stored.
+    if (LONE_SURROGATE.test(plaintext)) throw new AppError(VaultErrors.invalid_value, { detail: 'The value is not well-formed Unicode text' });
     const keyRef = this.#keyId;
     return formatCiphertext({ keyRef, ...seal(this.#key, Buffer.from(plaintext, 'utf8'), fieldAad(keyRef, this.tenantId, location)) });
   }

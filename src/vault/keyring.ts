@@ -6,6 +6,13 @@
  *
  * Unwrapped keys are cached (see KeyCache); the rows are always read in the caller's transaction,
  * so a key that was destroyed (record erased, KEK retired) stops working in every process at once.
+ *
+ * Tenant keys are cached by their wrapped text, never by (tenant, purpose, version) alone: the
+ * cache is then a pure memo of the provider's unwrap, right whatever transaction produced the
+ * entry. A key generated in a transaction that rolled back (and so never stored, or stored
+ * differently by another process) can only be found again through its own wrapped text, which no
+ * committed row holds; caching it by version made it wrap data keys and blind indexes that no
+ * other process, and no later restart, could open.
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -46,7 +53,13 @@ export class Keyring {
     return this.provider.kind;
   }
 
-  /** The tenant's newest active KEK version, creating version 1 on first use. */
+  /**
+   * The tenant's newest active KEK version, creating version 1 on first use. The row stays locked
+   * (FOR KEY SHARE, the lock the data_keys foreign key takes anyway) until the transaction ends:
+   * a writer that read version 1 just before a rotation may insert its data key under version 1
+   * after the rewrap job finished, and `retireKek` (FOR UPDATE) must wait for it and then count
+   * that key, rather than erase version 1 from under it.
+   */
   async currentKek(tx: Tx, tenantId: string): Promise<{ version: number; key: SecretKey }> {
     const row = await tx
       .selectFrom('tenant_keys')
@@ -55,6 +68,7 @@ export class Keyring {
       .where('state', '=', 'active')
       .orderBy('version', 'desc')
       .limit(1)
+      .forKeyShare()
       .executeTakeFirst();
     if (row !== undefined) return { version: row.version, key: await this.#unwrapTenantKey(tenantId, 'kek', row.version, row.wrapped_key) };
     return this.#createTenantKey(tx, tenantId, 'kek', 1);
@@ -62,8 +76,8 @@ export class Keyring {
 
   /** A given KEK version (for unwrapping data keys sealed under it). */
   async kek(tx: Tx, tenantId: string, version: number): Promise<SecretKey> {
-    const cached = this.cache.get(cacheId(tenantId, 'kek', version));
-    if (cached !== undefined) return cached;
+    // Always read the row (cheap, by primary key): it says whether the version is still active
+    // (retired elsewhere?) and which wrapped key is the committed one (see the cache note above).
     const row = await tx
       .selectFrom('tenant_keys')
       .select(['wrapped_key', 'state'])
@@ -78,8 +92,7 @@ export class Keyring {
 
   /** The tenant's blind-index key (version 1, created on first use). Never used to encrypt. */
   async indexKey(tx: Tx, tenantId: string): Promise<SecretKey> {
-    const cached = this.cache.get(cacheId(tenantId, 'index', 1));
-    if (cached !== undefined) return cached;
+    // Always read the row first: a key cached without it may be one whose creation rolled back.
     const row = await tx.selectFrom('tenant_keys').select(['wrapped_key']).where('purpose', '=', 'index').where('version', '=', 1).executeTakeFirst();
     if (row !== undefined) return this.#unwrapTenantKey(tenantId, 'index', 1, row.wrapped_key);
     return (await this.#createTenantKey(tx, tenantId, 'index', 1)).key;
@@ -184,7 +197,7 @@ export class Keyring {
     const users = await tx.selectFrom('data_keys').select((eb) => eb.fn.countAll<number>().as('n')).where('kek_version', '=', version).executeTakeFirstOrThrow();
     if (Number(users.n) > 0) throw new AppError(VaultErrors.key_in_use, { detail: `${Number(users.n)} data keys still depend on version ${version}; let the rotation job finish` });
     await tx.updateTable('tenant_keys').set({ state: 'retired', retired_at: this.clock.now(), wrapped_key: 'retired' }).where('purpose', '=', 'kek').where('version', '=', version).execute();
-    this.cache.delete(cacheId(tenantId, 'kek', version));
+    this.cache.deletePrefix(tenantKeyCacheId(tenantId, 'kek', version, ''));
   }
 
   async #findDataKey(tx: Tx, tenantId: string, owner: KeyOwner): Promise<DataKey | undefined> {
@@ -210,7 +223,7 @@ export class Keyring {
   }
 
   async #unwrapTenantKey(tenantId: string, purpose: TenantKeyPurpose, version: number, wrapped: string): Promise<SecretKey> {
-    const id = cacheId(tenantId, purpose, version);
+    const id = tenantKeyCacheId(tenantId, purpose, version, wrapped);
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
     const bytes = await this.provider.unwrap(wrapped, tenantKeyContext(tenantId, purpose, version));
@@ -234,12 +247,18 @@ export class Keyring {
       const row = await tx.selectFrom('tenant_keys').select(['wrapped_key']).where('purpose', '=', purpose).where('version', '=', version).executeTakeFirstOrThrow();
       return { version, key: await this.#unwrapTenantKey(tenantId, purpose, version, row.wrapped_key) };
     }
-    return { version, key: this.cache.set(cacheId(tenantId, purpose, version), new SecretKey(bytes)) };
+    return { version, key: this.cache.set(tenantKeyCacheId(tenantId, purpose, version, wrapped), new SecretKey(bytes)) };
   }
 }
 
-function cacheId(tenantId: string, kind: 'kek' | 'index' | 'dek', ref: string | number): string {
+/** Data keys: by id (a data key's bytes never change; a rolled-back one's id never comes back). */
+function cacheId(tenantId: string, kind: 'dek', ref: string): string {
   return `${tenantId}:${kind}:${ref}`;
+}
+
+/** Tenant keys: by their wrapped text (see the note at the top of this file). */
+function tenantKeyCacheId(tenantId: string, purpose: TenantKeyPurpose, version: number, wrapped: string): string {
+  return `${tenantId}:${purpose}:${version}:${wrapped}`;
 }
 
 /** What a tenant key is bound to at the provider: which tenant, purpose and version. */

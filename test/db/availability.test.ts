@@ -99,7 +99,14 @@ describe.runIf(backend === 'postgres')('PostgreSQL going away and coming back', 
     proxied.port = String(await proxy.start());
 
     const config = loadConfig({
-      env: { NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: proxied.toString(), CUSTODIA_DATABASE_CONNECT_TIMEOUT_MS: '2000' },
+      env: {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: proxied.toString(),
+        CUSTODIA_DATABASE_CONNECT_TIMEOUT_MS: '2000',
+        CUSTODIA_KEY_PROVIDER: 'env',
+        CUSTODIA_KEYS: `1:${Buffer.alloc(32, 9).toString('base64')}`,
+      },
     });
     ctx = await createContext(config, { clock: new FixedClock('2026-11-23T09:00:00Z'), logger: createLogger('info', logs) });
     app = await buildApp(ctx);

@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, loadMigrations, migrate, migrationStatus, openDatabase } from '../../src/db/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { sha256 } from '../../src/platform/crypto.js';
+import { createContext } from '../../src/server/context.js';
 import { AppError } from '../../src/platform/errors.js';
-import { backend, createEmptyPostgresDatabase, openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { appRoleOf, backend, createEmptyPostgresDatabase, openTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 const shipped = loadMigrations();
 
@@ -196,38 +198,100 @@ describe.runIf(backend === 'postgres')('concurrent migrators on PostgreSQL', () 
   });
 });
 
-describe.runIf(backend === 'postgres')('a least-privilege login on PostgreSQL', () => {
-  // docs/operations.md promises that a login that is neither superuser nor CREATEROLE can run the
-  // migrations and the application once custodia_app exists and is granted to it.
-  it('migrates and works as a plain database owner that was granted custodia_app', async () => {
-    const empty = await createEmptyPostgresDatabase();
-    const login = `custodia_login_${Math.random().toString(36).slice(2, 10)}`;
+describe.runIf(backend === 'postgres')('least-privilege logins on PostgreSQL', () => {
+  // docs/operations.md: an administrator pre-creates the application role; a migration login owns
+  // the database (no superuser, no CREATEROLE); the server runs as a separate login that owns
+  // nothing and only holds the application role.
+  it('migrate as the owner, run as a login that cannot disable RLS or reach another database', async () => {
+    const one = await createEmptyPostgresDatabase();
+    const other = await createEmptyPostgresDatabase();
+    const suffix = Math.random().toString(36).slice(2, 10);
+    const owner = `custodia_owner_${suffix}`;
+    const runtime = `custodia_run_${suffix}`;
+    const dbName = new URL(one.url).pathname.slice(1);
+    const appRole = appRoleOf(dbName);
     const admin = await openDatabase({ databaseUrl: process.env.TEST_DATABASE_URL as string, poolMax: 1 });
-    const dbName = new URL(empty.url).pathname.slice(1);
-    let db: Database | undefined;
+    const as = (login: string, url: string) => {
+      const u = new URL(url);
+      u.username = login;
+      u.password = '';
+      return u.toString();
+    };
+    let migrator: Database | undefined;
+    let app: Database | undefined;
     try {
       await admin.withRawSession(async (s) => {
-        await s.exec(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'custodia_app') THEN CREATE ROLE custodia_app NOLOGIN NOINHERIT NOBYPASSRLS; END IF; END $$`);
-        await s.exec(`CREATE ROLE ${login} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB`);
-        await s.exec(`GRANT custodia_app TO ${login}`);
-        await s.exec(`ALTER DATABASE ${dbName} OWNER TO ${login}`);
+        await s.exec(`CREATE ROLE ${appRole} NOLOGIN NOINHERIT NOBYPASSRLS`);
+        await s.exec(`CREATE ROLE ${owner} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB`);
+        await s.exec(`CREATE ROLE ${runtime} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB`);
+        await s.exec(`GRANT ${appRole} TO ${owner}, ${runtime}`);
+        await s.exec(`ALTER DATABASE ${dbName} OWNER TO ${owner}`);
       });
-      const url = new URL(empty.url);
-      url.username = login;
-      url.password = '';
-      db = await openDatabase({ databaseUrl: url.toString(), poolMax: 2 });
-      // On PostgreSQL 15 the public schema belongs to pg_database_owner, i.e. the new owner.
-      const status = await migrate(db);
-      expect(status.pending).toEqual([]);
+      migrator = await openDatabase({ databaseUrl: as(owner, one.url), poolMax: 1 });
+      expect((await migrate(migrator)).pending).toEqual([]);
+      await migrator.close();
+      migrator = undefined;
+
+      app = await openDatabase({ databaseUrl: as(runtime, one.url), poolMax: 2 });
       const tenantId = '6f1c7f0e-8d8a-4d6b-9a57-3f1e2b7c9d10';
       const now = new Date();
-      await db.withPlatform((tx) => tx.insertInto('tenants').values({ id: tenantId, slug: 'least-priv', name: 'L', status: 'active', created_at: now, updated_at: now }).execute());
-      const seen = await db.withTenant(tenantId, (tx) => tx.selectFrom('tenants').select('slug').execute());
+      await app.withPlatform((tx) => tx.insertInto('tenants').values({ id: tenantId, slug: 'least-priv', name: 'L', status: 'active', created_at: now, updated_at: now }).execute());
+      const seen = await app.withTenant(tenantId, (tx) => tx.selectFrom('tenants').select('slug').execute());
       expect(seen.map((r) => r.slug)).toEqual(['least-priv']);
+
+      // Injected SQL running as this login cannot switch row-level security off or change the schema.
+      await expect(app.withRawSession((s) => s.exec('ALTER TABLE customers DISABLE ROW LEVEL SECURITY'))).rejects.toThrow(/must be owner/);
+      await expect(app.withRawSession((s) => s.exec('SET ROLE postgres'))).rejects.toThrow(/permission denied/);
+      // Even with the role reset, RLS still applies to the login: no rows without a tenant scope.
+      const bare = await app.withRawSession((s) => s.query<{ n: number }>('SELECT count(*)::int AS n FROM tenants'));
+      expect(bare[0]?.n).toBe(0);
+
+      // Production accepts this login (migrating as the owner), and refuses the owner as the runtime login.
+      const production = (databaseUrl: string, migrationUrl?: string) =>
+        loadConfig({
+          env: {
+            NODE_ENV: 'production',
+            DATABASE_URL: databaseUrl,
+            ...(migrationUrl === undefined ? {} : { CUSTODIA_MIGRATION_DATABASE_URL: migrationUrl }),
+            CUSTODIA_KEY_PROVIDER: 'env',
+            CUSTODIA_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')}`,
+            LOG_LEVEL: 'silent',
+          },
+        });
+      const accepted = await createContext(production(as(runtime, one.url), as(owner, one.url)));
+      await accepted.close();
+      await expect(createContext(production(as(owner, one.url)))).rejects.toMatchObject({ code: 'db.privileged_connection' });
+
+      // Nor can it reach another Custodia database on the same server (CONNECT revoked from PUBLIC).
+      const otherDb = await openDatabase({ databaseUrl: other.url, poolMax: 1 });
+      await migrate(otherDb);
+      await otherDb.close();
+      await expect(openDatabase({ databaseUrl: as(runtime, other.url), poolMax: 1 })).rejects.toMatchObject({ code: 'db.unavailable' });
     } finally {
-      await db?.close();
-      await empty.drop();
-      await admin.withRawSession((s) => s.exec(`DROP ROLE IF EXISTS ${login}`));
+      await migrator?.close();
+      await app?.close();
+      await one.drop();
+      await other.drop();
+      await admin.withRawSession(async (s) => {
+        await s.exec(`DROP ROLE IF EXISTS ${runtime}`);
+        await s.exec(`DROP ROLE IF EXISTS ${owner}`);
+      });
+      await admin.close();
+    }
+  });
+
+  it('refuses a pre-created application role that could bypass row-level security', async () => {
+    const fresh = await createEmptyPostgresDatabase();
+    const appRole = appRoleOf(new URL(fresh.url).pathname.slice(1));
+    const admin = await openDatabase({ databaseUrl: process.env.TEST_DATABASE_URL as string, poolMax: 1 });
+    const db = await openDatabase({ databaseUrl: fresh.url, poolMax: 1 });
+    try {
+      await admin.withRawSession((s) => s.exec(`CREATE ROLE ${appRole} NOLOGIN BYPASSRLS`));
+      await expect(migrate(db)).rejects.toThrow(/BYPASSRLS/);
+      expect((await migrationStatus(db)).current).toBe(0);
+    } finally {
+      await db.close();
+      await fresh.drop();
       await admin.close();
     }
   });
@@ -235,8 +299,10 @@ describe.runIf(backend === 'postgres')('a least-privilege login on PostgreSQL', 
 
 describe(`what the migrations leave behind on ${backend}`, () => {
   let migrated: TestDatabase;
+  let appRole: string;
   beforeAll(async () => {
     migrated = await openTestDatabase();
+    appRole = (await query<{ value: string }>(`SELECT value FROM custodia_settings WHERE key = 'app_role'`))[0]?.value ?? '';
   });
   afterAll(async () => {
     await migrated?.destroy();
@@ -244,14 +310,23 @@ describe(`what the migrations leave behind on ${backend}`, () => {
 
   const query = <R>(text: string) => migrated.db.withRawSession((s) => s.query<R>(text));
 
-  it('custodia_app holds exactly the table privileges the migrations grant, on every table', async () => {
+  it('names a per-database application role, so logins of other databases on the server get nothing here', async () => {
+    const [{ db } = { db: '' }] = await query<{ db: string }>('SELECT current_database() AS db');
+    expect(appRole).toBe(`custodia_app_${db.replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63));
+    const [connect] = await query<{ public_connect: boolean; app_connect: boolean }>(`
+      SELECT has_database_privilege('public', current_database(), 'CONNECT') AS public_connect,
+             has_database_privilege('${appRole}', current_database(), 'CONNECT') AS app_connect`);
+    expect(connect).toEqual({ public_connect: false, app_connect: true });
+  });
+
+  it('the application role holds exactly the table privileges the migrations grant, on every table', async () => {
     const rows = await query<{ table: string; privilege: string }>(`
       SELECT c.relname AS table, p.privilege
       FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace
       CROSS JOIN unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) AS p(privilege)
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-        AND has_table_privilege('custodia_app', c.oid, p.privilege)
+        AND has_table_privilege('${appRole}', c.oid, p.privilege)
       ORDER BY 1, 2`);
     const grants: Record<string, string[]> = {};
     for (const { table, privilege } of rows) (grants[table] ??= []).push(privilege);
@@ -264,6 +339,7 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       invitations: ['INSERT', 'SELECT', 'UPDATE'],
       jobs: ['INSERT', 'SELECT', 'UPDATE'],
       platform_tokens: ['INSERT', 'SELECT', 'UPDATE'],
+      custodia_settings: ['SELECT'],
       schema_migrations: ['SELECT'],
       // Tenant keys are never deleted: a retired key keeps its row with the wrapped bytes erased.
       tenant_keys: ['INSERT', 'SELECT', 'UPDATE'],
@@ -271,9 +347,9 @@ describe(`what the migrations leave behind on ${backend}`, () => {
     });
   });
 
-  it('custodia_app cannot log in, bypass RLS, create roles or databases', async () => {
+  it('the application role cannot log in, bypass RLS, create roles or databases', async () => {
     const [role] = await query<Record<string, boolean>>(
-      `SELECT rolcanlogin, rolbypassrls, rolsuper, rolcreaterole, rolcreatedb, rolinherit FROM pg_roles WHERE rolname = 'custodia_app'`,
+      `SELECT rolcanlogin, rolbypassrls, rolsuper, rolcreaterole, rolcreatedb, rolinherit FROM pg_roles WHERE rolname = '${appRole}'`,
     );
     expect(role).toEqual({ rolcanlogin: false, rolbypassrls: false, rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolinherit: false });
   });
@@ -305,7 +381,8 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       expect(own.length, `${table} has no policy`).toBeGreaterThan(0);
       for (const p of own) {
         // A permissive policy that is not keyed on the tenant would open the table to every tenant.
-        expect(p.roles, `${table}.${p.name}`).toBe('custodia_app');
+        // Policies apply to every role (PUBLIC): with FORCE, even the owner is held to them.
+        expect(p.roles, `${table}.${p.name}`).toBe('public');
         if (p.cmd !== 'INSERT') expect(p.qual, `${table}.${p.name} USING`).toMatch(scoped);
         if (p.check !== null || p.cmd === 'INSERT') expect(p.check, `${table}.${p.name} WITH CHECK`).toMatch(scoped);
       }
@@ -318,8 +395,8 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-        AND (has_table_privilege('custodia_app', c.oid, 'INSERT') OR has_table_privilege('custodia_app', c.oid, 'UPDATE')
-             OR has_table_privilege('custodia_app', c.oid, 'DELETE'))
+        AND (has_table_privilege('${appRole}', c.oid, 'INSERT') OR has_table_privilege('${appRole}', c.oid, 'UPDATE')
+             OR has_table_privilege('${appRole}', c.oid, 'DELETE'))
       ORDER BY 1`);
     expect(rows.length).toBeGreaterThanOrEqual(4);
     for (const row of rows) expect(row).toEqual({ table: row.table, enabled: true, forced: true });

@@ -72,6 +72,20 @@ describe('docs/configuration.md', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('gives examples that are valid production configurations, trusting the proxy by address and not every peer', async () => {
+    const { loadConfig } = await import('../../src/config/index.js');
+    const start = doc.indexOf('\n## Examples');
+    const section = doc.slice(start);
+    const envBlock = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const env = Object.fromEntries([...envBlock.matchAll(/\b([A-Z][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1] ?? '', (m[2] ?? '').replace('...', 'secret')]));
+    expect(env.HOST).toBe('0.0.0.0');
+    expect(loadConfig({ env }).trustProxy).toEqual(['10.0.0.5']);
+    const file = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)?.[1] ?? '{}') as Record<string, unknown>;
+    expect(file.host).toBe('0.0.0.0');
+    expect(file.trustProxy).toEqual(['10.0.0.5']);
+    expect(configSchema.safeParse(file).success).toBe(true);
+  });
+
   it('tells where a CUSTODIA_* typo is caught: the loader rejects unknown variables', async () => {
     // The document promises this behaviour; keep the promise tested next to it.
     const { ConfigError, loadConfig } = await import('../../src/config/index.js');

@@ -2,6 +2,7 @@
  * Builds the real application context for tests: real database (see database.ts), real config
  * schema, a fixed clock, and a logger whose output the test can read.
  */
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
 import { FixedClock } from '../../src/platform/clock.js';
@@ -35,7 +36,9 @@ export async function createTestApp(options: { env?: Record<string, string>; clo
   const database = await openTestDatabase();
   const clock = options.clock ?? new FixedClock('2026-11-23T09:00:00Z');
   const logs = new LogCapture();
-  const config = loadConfig({ env: { NODE_ENV: 'test', LOG_LEVEL: 'info', ...options.env } });
+  // Keys from the environment: a test must never create a key file in the working directory.
+  const keys = { CUSTODIA_KEY_PROVIDER: 'env', CUSTODIA_KEYS: `1:${randomBytes(32).toString('base64')}` };
+  const config = loadConfig({ env: { NODE_ENV: 'test', LOG_LEVEL: 'info', ...keys, ...options.env } });
   const ctx = await createContext(config, { db: database.db, clock, logger: createLogger('info', logs) });
   const app = await buildApp(ctx);
   return {

@@ -33,6 +33,11 @@ async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** The application role migration 0001 creates for a database (see 0001_foundation.sql). */
+export function appRoleOf(database: string): string {
+  return `custodia_app_${database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
+}
+
 /** A fresh, empty PostgreSQL database on the test server; returns its URL. */
 export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   if (TEST_DATABASE_URL === undefined) throw new Error('TEST_DATABASE_URL is not set');
@@ -42,7 +47,12 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    // The database's application role is cluster-wide: drop it with the database.
+    drop: () =>
+      withAdmin(async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.query(`DROP ROLE IF EXISTS ${appRoleOf(name)}`);
+      }),
   };
 }
 

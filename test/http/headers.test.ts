@@ -188,6 +188,15 @@ describe('API documentation', () => {
     expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
     expect(csp.get('object-src')).toEqual(["'none'"]);
     expect(csp.has('upgrade-insecure-requests')).toBe(false);
+    // Same-origin only, as docs/api.md says: no style, font, image or connection from elsewhere
+    // (Swagger UI's own policy allows styles and fonts from any https: origin).
+    expect(csp.get('default-src')).toEqual(["'self'"]);
+    expect(csp.get('style-src')).toEqual(["'self'"]);
+    expect(csp.get('font-src')).toEqual(["'self'"]);
+    expect(csp.get('img-src')).toEqual(["'self'", 'data:']);
+    for (const [directive, sources] of csp) {
+      expect(sources.filter((s) => !["'self'", "'none'", 'data:'].includes(s)), directive).toEqual([]);
+    }
     expect(res.headers['x-frame-options']).toBe('DENY');
 
     // The page must work under that CSP: every script is an external same-origin file that is served.

@@ -161,7 +161,7 @@ describe('unexpected failures reveal nothing internal', () => {
     try {
       const headers = bearer((await issuePlatformToken(broken.ctx.db, { name: 'broken', now: broken.clock.now() })).token);
       // A fault the code does not expect: the application role loses its read grant on tenants.
-      await broken.ctx.db.withRawSession((s) => s.exec('REVOKE SELECT ON tenants FROM custodia_app'));
+      await broken.ctx.db.withRawSession((s) => s.exec(`DO $$ BEGIN EXECUTE format('REVOKE SELECT ON tenants FROM %I', custodia_app_role()); END $$`));
 
       const res = await broken.app.inject({ method: 'GET', url: '/v1/platform/tenants', headers });
       const body = expectProblem(res, 500, 'server.internal');

@@ -6,8 +6,9 @@
  *   parsed, and changes nothing; the answers do not tell them which of those cases they hit.
  * - Invitation links: an attacker who holds or guesses a token (tampered, spliced with another
  *   tenant's id, expired, revoked, used, of a suspended tenant) gets one and the same 404, so
- *   links cannot be probed; a valid link reveals only a masked email. Neither tokens nor invited
- *   addresses reach the logs.
+ *   links cannot be probed; a valid link reveals only a masked email. Suspending a tenant revokes
+ *   its open links for good, so that a leaked link does not come back with a reactivation.
+ *   Neither tokens nor invited addresses reach the logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../../src/platform/crypto.js';
@@ -65,23 +66,27 @@ describe('platform tokens', () => {
     expect((await t.app.inject({ method: 'GET', url: '/v1/platform/tenants', headers: bearer(expiring.token) })).statusCode).toBe(200);
     t.clock.advance(1);
 
-    const attempts: Record<string, Record<string, string>> = {
-      'no header': {},
-      'garbage bearer': { authorization: 'Bearer garbage' },
-      'empty bearer': { authorization: 'Bearer ' },
-      'basic scheme with the real token': { authorization: `Basic ${Buffer.from(`admin:${token}`).toString('base64')}` },
-      'real token without scheme': { authorization: token },
-      'real token twice': { authorization: `Bearer ${token} ${token}` },
-      'well-formed unknown token': bearer(generateToken('cpa')),
-      'real token with one character changed': bearer(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`),
-      'revoked token': bearer(revoked.token),
-      'expired token': bearer(expiring.token),
+    // RFC 6750 §3: every 401 carries the Bearer challenge; `error="invalid_token"` is added when a
+    // bearer token was presented, which the caller knows anyway. Why it failed is never said.
+    const challenge = 'Bearer realm="custodia"';
+    const invalidToken = 'Bearer realm="custodia", error="invalid_token"';
+    const attempts: Record<string, [Record<string, string>, string]> = {
+      'no header': [{}, challenge],
+      'garbage bearer': [{ authorization: 'Bearer garbage' }, invalidToken],
+      'empty bearer': [{ authorization: 'Bearer ' }, challenge],
+      'basic scheme with the real token': [{ authorization: `Basic ${Buffer.from(`admin:${token}`).toString('base64')}` }, challenge],
+      'real token without scheme': [{ authorization: token }, challenge],
+      'real token twice': [{ authorization: `Bearer ${token} ${token}` }, challenge],
+      'well-formed unknown token': [bearer(generateToken('cpa')), invalidToken],
+      'real token with one character changed': [bearer(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`), invalidToken],
+      'revoked token': [bearer(revoked.token), invalidToken],
+      'expired token': [bearer(expiring.token), invalidToken],
     };
     const bodies = new Map<string, Record<string, unknown>>();
-    for (const [what, headers] of Object.entries(attempts)) {
+    for (const [what, [headers, expectedChallenge]] of Object.entries(attempts)) {
       const res = await t.app.inject({ method: 'GET', url: '/v1/platform/tenants', headers });
       expectProblem(res, 401, 'platform.token_invalid');
-      expect(res.headers['www-authenticate'], what).toBeUndefined();
+      expect(res.headers['www-authenticate'], what).toBe(expectedChallenge);
       bodies.set(what, withoutRequestId(res));
     }
     const reference = bodies.get('no header');
@@ -92,6 +97,7 @@ describe('platform tokens', () => {
     for (const name of ['access_token', 'token']) {
       const res = await t.app.inject({ method: 'GET', url: `/v1/platform/tenants?${name}=${token}` });
       expectProblem(res, 401, 'platform.token_invalid');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="custodia"');
     }
   });
 
@@ -185,9 +191,10 @@ describe('invitation lookup', () => {
       t.app.inject({ method: 'PATCH', url: `/v1/platform/tenants/${suspended.id}`, headers: auth, payload: { status } });
     expect((await patch('suspended')).statusCode).toBe(200);
     await expectInvalid('suspended tenant', suspended.invitationToken);
-    // Reactivating the tenant brings the invitation back: the suspension was the only reason.
+    // Suspending revoked the invitation: reactivating the tenant does not bring it back. A link
+    // that leaked while the tenant was suspended (the reason to suspend it, often) stays dead.
     expect((await patch('active')).statusCode).toBe(200);
-    expect((await lookup(suspended.invitationToken)).statusCode).toBe(200);
+    await expectInvalid('suspended, then reactivated tenant', suspended.invitationToken);
 
     // Valid one millisecond before its expiry (72 h by default), invalid from the expiry on.
     const expiring = await createTenant('invite-expiring', 'carol@expiring.example');
@@ -196,9 +203,44 @@ describe('invitation lookup', () => {
     t.clock.advance(1);
     await expectInvalid('expired', expiring.invitationToken);
 
-    expect(bodies.size).toBe(10);
+    expect(bodies.size).toBe(11);
     const reference = bodies.get('unknown tenant');
     for (const [what, body] of bodies) expect(body, what).toEqual(reference);
+  });
+
+  it('suspending a tenant revokes its open invitations, in the database, and no other tenant\'s', async () => {
+    const target = await createTenant('suspend-target', 'gina@target.example');
+    const bystander = await createTenant('suspend-bystander', 'hank@bystander.example');
+    const patch = (status: string) => t.app.inject({ method: 'PATCH', url: `/v1/platform/tenants/${target.id}`, headers: auth, payload: { status } });
+    const revokedAt = (tenantId: string) =>
+      t.ctx.db.withTenant(tenantId, (tx) => tx.selectFrom('invitations').select('revoked_at').execute()).then((rows) => rows.map((r) => r.revoked_at));
+
+    // Renaming is not suspending: the invitation stays open.
+    expect((await t.app.inject({ method: 'PATCH', url: `/v1/platform/tenants/${target.id}`, headers: auth, payload: { name: 'Renamed' } })).statusCode).toBe(200);
+    expect(await revokedAt(target.id)).toEqual([null]);
+
+    expect((await patch('suspended')).statusCode).toBe(200);
+    expect(await revokedAt(target.id)).toEqual([t.clock.now()]);
+    expect(await revokedAt(bystander.id)).toEqual([null]);
+    expect((await lookup(bystander.invitationToken)).statusCode).toBe(200);
+
+    expect((await patch('active')).statusCode).toBe(200);
+    expect(await revokedAt(target.id)).toEqual([t.clock.now()]);
+    expectProblem(await lookup(target.invitationToken), 404, 'agents.invitation_invalid');
+  });
+
+  it('a mangled link, its fragment escaped into the path, is a 404 whose log line carries no token', async () => {
+    const { invitationToken } = await createTenant('mangled-link', 'ivan@mangled.example');
+    const before = t.logs.lines.length;
+    for (const url of [`/invite%23${invitationToken}`, `/invite%23${encodeURIComponent(invitationToken)}`, `/x/y/${invitationToken}`, `/${invitationToken}`]) {
+      expectProblem(await t.app.inject({ method: 'GET', url }), 404, 'request.not_found');
+    }
+    const lines = t.logs.lines.slice(before).map((l) => JSON.parse(l) as { req?: { path?: string; route?: string } });
+    // Logged all the same: by the first segment only, with anything token-like cut out.
+    expect(lines.flatMap((l) => (l.req?.path === undefined ? [] : [l.req.path]))).toEqual(['/invite[redacted]', '/invite[redacted]', '/x/[redacted]', '/[redacted]']);
+    const text = t.logs.lines.slice(before).join('\n');
+    expect(text).not.toContain(invitationToken.slice(5, 25));
+    expect(text).not.toContain(invitationToken.slice(-20));
   });
 
   it('an oversized token is rejected by the schema before any database work', async () => {

@@ -1,6 +1,12 @@
 // Invitation page: reads the one-time token from the URL fragment (never sent to the server in a
-// request line, so it stays out of access logs), removes it from the address bar and history
-// at once, and asks the API what the invitation is for. Text is set with textContent only.
+// request line, so it stays out of access logs), removes it from the address bar at once, and
+// asks the API what the invitation is for. Text is set with textContent only.
+//
+// What this cannot do: take the link out of the browser's history. The visited URL, fragment
+// included, is recorded in history when the page is opened; replaceState changes only the current
+// entry's URL from then on, and some browsers keep the original in their history list and
+// suggestions. The link stays usable there until it is used or expires; making it single-use for
+// real (consumed by account setup) comes with agent identity.
 
 const ROLE_NAMES = {
   agent: 'Agent',
@@ -11,7 +17,10 @@ const ROLE_NAMES = {
   auditor: 'Auditor',
 };
 
-/** Reads the token and scrubs it from the address bar (replaceState: no history entry keeps it). */
+/**
+ * Reads the token and scrubs it from the address bar (replaceState: the current entry no longer
+ * shows it, and Back/Forward do not bring it back; the history list may still hold the link).
+ */
 function takeToken() {
   const raw = location.hash.replace(/^#/, '');
   if (location.hash !== '') {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { publicUrlOf } from '../../config/index.js';
 import { AppError, RequestErrors } from '../../platform/errors.js';
 import { issueFirstPlatformToken, tenantSlugSchema } from '../../tenants/index.js';
+import { ensureLocalKeyFile } from '../../vault/index.js';
 import { cliConfig, type GlobalOptions, quietConfig, withContext } from '../context.js';
 import { invitationJson, invitationLines } from '../invitation-lines.js';
 import { printJson, printLines } from '../output.js';
@@ -34,17 +35,25 @@ export function initCommand(program: Command): void {
       }
       const options = parsed.data;
       const config = quietConfig(cliConfig(command.optsWithGlobals<GlobalOptions>()));
+      // The local root key file is created here, by the operator's explicit command (0600).
+      const keyFile = config.keyProvider === 'local' ? ensureLocalKeyFile(config) : undefined;
       await withContext(config, async (ctx) => {
         const { tenant, invitation } = await ctx.tenants.createTenant({ slug: options.slug, name: options.name, adminEmail: options.adminEmail, actor: 'cli:init' });
         const platform = await issueFirstPlatformToken(ctx.db, ctx.clock.now());
         const url = publicUrlOf(config);
         const invitations = invitation === undefined ? [] : [invitation];
         if (options.json === true) {
-          printJson({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, invitations: invitationJson(invitations, url), ...(platform === undefined ? {} : { platformToken: platform.token }) });
+          printJson({
+            tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
+            invitations: invitationJson(invitations, url),
+            ...(platform === undefined ? {} : { platformToken: platform.token }),
+            ...(keyFile?.created === true ? { keyFileCreated: keyFile.file } : {}),
+          });
           return;
         }
         const lines = [`Tenant "${tenant.slug}" (${tenant.name}) created: ${tenant.id}`, '', 'First administrator invitation (one-time link, shown once):', ...invitationLines(invitations, url)];
         if (platform !== undefined) lines.push('', 'Platform administrator token (shown once; only its hash is stored):', `    ${platform.token}`);
+        if (keyFile?.created === true) lines.push('', `Root key file created: ${keyFile.file} (mode 0600). Back it up apart from the database: without it, encrypted data is lost.`);
         printLines(lines);
       });
     });

@@ -2,30 +2,76 @@
 --
 -- Tenant isolation is enforced here, in the database: every tenant-owned table has tenant_id and a
 -- row-level security policy keyed on the per-transaction setting app.tenant_id. The application
--- runs every transaction as custodia_app (SET LOCAL ROLE), a role that owns nothing and cannot
--- bypass RLS, so a query that forgets its tenant filter still sees only the current tenant.
+-- runs every transaction as this database's application role (SET LOCAL ROLE), which owns
+-- nothing and cannot bypass RLS, so a query that forgets its tenant filter still sees only the
+-- current tenant. See docs/operations.md for the PostgreSQL logins this expects.
+
+-- Names the application role of this database (read by the server and by later migrations).
+CREATE TABLE custodia_settings (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
 
 DO $$
+DECLARE
+  -- Roles are cluster-wide, so each database gets its own: a login of another Custodia database
+  -- on the same server must not hold any privilege here.
+  app_role text := left('custodia_app_' || regexp_replace(lower(current_database()), '[^a-z0-9_]', '_', 'g'), 63);
+  existing record;
 BEGIN
-  -- Roles are cluster-wide: another Custodia database on this server, or the administrator, may
-  -- have made it already (then the migrator needs no CREATEROLE privilege).
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'custodia_app') THEN
+  SELECT * INTO existing FROM pg_roles WHERE rolname = app_role;
+  IF NOT FOUND THEN
     BEGIN
-      CREATE ROLE custodia_app NOLOGIN NOINHERIT NOBYPASSRLS;
+      EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION', app_role);
     EXCEPTION WHEN duplicate_object OR unique_violation THEN
       NULL; -- created concurrently by another migrator
     END;
+  ELSIF existing.rolsuper OR existing.rolbypassrls OR existing.rolcreaterole OR existing.rolcreatedb OR existing.rolreplication THEN
+    -- Pre-created by an administrator (so the migrator needs no CREATEROLE), but with privileges
+    -- that would let it escape row-level security: refuse rather than trust it.
+    RAISE EXCEPTION 'role % exists but is superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION', app_role;
   END IF;
-  -- A non-superuser migrator must be a member to SET ROLE custodia_app at run time.
+  IF EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = app_role) THEN
+    RAISE EXCEPTION 'role % is a member of other roles; it must hold only what Custodia grants it', app_role;
+  END IF;
+  -- A migrator that is not a superuser must be a member to SET ROLE at run time.
   IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-     AND NOT pg_has_role(current_user, 'custodia_app', 'MEMBER') THEN
-    EXECUTE format('GRANT custodia_app TO %I', current_user);
+     AND NOT pg_has_role(current_user, app_role, 'MEMBER') THEN
+    EXECUTE format('GRANT %I TO %I', app_role, current_user);
   END IF;
+  INSERT INTO custodia_settings (key, value) VALUES ('app_role', app_role);
+  -- Other logins of this server have no business in this database, nor temporary tables (which
+  -- could shadow ours on a pooled connection).
+  EXECUTE format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), app_role);
+  EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', app_role);
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE EXCEPTION 'the migrating user cannot set up the application role: %', SQLERRM;
 END
 $$;
 
-GRANT USAGE ON SCHEMA public TO custodia_app;
-GRANT SELECT ON schema_migrations TO custodia_app;
+-- The application role of this database.
+CREATE FUNCTION custodia_app_role() RETURNS text
+  LANGUAGE sql STABLE
+  AS $$ SELECT value FROM custodia_settings WHERE key = 'app_role' $$;
+
+-- Grants `privileges` on `table_name` to the application role (migrations use this, since the
+-- role's name depends on the database).
+CREATE FUNCTION custodia_grant(privileges text, table_name text) RETURNS void
+  LANGUAGE plpgsql
+  AS $$
+BEGIN
+  IF privileges !~ '^(SELECT|INSERT|UPDATE|DELETE)(, ?(SELECT|INSERT|UPDATE|DELETE))*$' THEN
+    RAISE EXCEPTION 'custodia_grant: unexpected privileges %', privileges;
+  END IF;
+  EXECUTE format('GRANT %s ON TABLE %I TO %I', privileges, table_name, custodia_app_role());
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION custodia_grant(text, text) FROM PUBLIC;
+
+SELECT custodia_grant('SELECT', 'schema_migrations');
+SELECT custodia_grant('SELECT', 'custodia_settings');
 
 -- The tenant of the current transaction, or NULL when none is set (then tenant tables are empty).
 CREATE FUNCTION app_current_tenant() RETURNS uuid
@@ -48,11 +94,11 @@ CREATE TABLE tenants (
 );
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenants_platform ON tenants TO custodia_app
+CREATE POLICY tenants_platform ON tenants
   USING (app_platform_scope()) WITH CHECK (app_platform_scope());
-CREATE POLICY tenants_own_row ON tenants FOR SELECT TO custodia_app
+CREATE POLICY tenants_own_row ON tenants FOR SELECT
   USING (id = app_current_tenant());
-GRANT SELECT, INSERT, UPDATE, DELETE ON tenants TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, UPDATE, DELETE', 'tenants');
 
 CREATE TABLE platform_tokens (
   id uuid PRIMARY KEY,
@@ -66,9 +112,9 @@ CREATE TABLE platform_tokens (
 );
 ALTER TABLE platform_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE platform_tokens FORCE ROW LEVEL SECURITY;
-CREATE POLICY platform_tokens_platform ON platform_tokens TO custodia_app
+CREATE POLICY platform_tokens_platform ON platform_tokens
   USING (app_platform_scope()) WITH CHECK (app_platform_scope());
-GRANT SELECT, INSERT, UPDATE ON platform_tokens TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, UPDATE', 'platform_tokens');
 
 CREATE TABLE invitations (
   id uuid PRIMARY KEY,
@@ -86,9 +132,9 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_tenant_idx ON invitations (tenant_id);
 ALTER TABLE invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE invitations FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON invitations TO custodia_app
+CREATE POLICY tenant_isolation ON invitations
   USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
-GRANT SELECT, INSERT, UPDATE ON invitations TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, UPDATE', 'invitations');
 
 -- Customer profiles start as a number; their personal fields arrive with the vault, encrypted.
 CREATE TABLE customers (
@@ -100,6 +146,6 @@ CREATE TABLE customers (
 );
 ALTER TABLE customers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE customers FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON customers TO custodia_app
+CREATE POLICY tenant_isolation ON customers
   USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
-GRANT SELECT, INSERT, UPDATE, DELETE ON customers TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, UPDATE, DELETE', 'customers');

@@ -20,10 +20,10 @@ CREATE TABLE tenant_keys (
 );
 ALTER TABLE tenant_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenant_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tenant_keys TO custodia_app
+CREATE POLICY tenant_isolation ON tenant_keys
   USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
 -- No DELETE: a retired key keeps its row (state, dates) as a record; its wrapped bytes are erased.
-GRANT SELECT, INSERT, UPDATE ON tenant_keys TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, UPDATE', 'tenant_keys');
 
 CREATE TABLE data_keys (
   id uuid PRIMARY KEY,
@@ -41,9 +41,9 @@ CREATE TABLE data_keys (
 CREATE INDEX data_keys_kek_idx ON data_keys (tenant_id, kek_version);
 ALTER TABLE data_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE data_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON data_keys TO custodia_app
+CREATE POLICY tenant_isolation ON data_keys
   USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
-GRANT SELECT, INSERT, UPDATE, DELETE ON data_keys TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, UPDATE, DELETE', 'data_keys');
 
 -- Blind indexes: keyed, truncated HMACs of normalised values, so that a record can be found by
 -- phone, email or document number without decrypting anything. Owners are any vault-protected row.
@@ -59,9 +59,9 @@ CREATE TABLE blind_indexes (
 CREATE INDEX blind_indexes_lookup_idx ON blind_indexes (tenant_id, kind, digest);
 ALTER TABLE blind_indexes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE blind_indexes FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON blind_indexes TO custodia_app
+CREATE POLICY tenant_isolation ON blind_indexes
   USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
-GRANT SELECT, INSERT, UPDATE, DELETE ON blind_indexes TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, UPDATE, DELETE', 'blind_indexes');
 
 -- Card tokens: the PAN only as vault ciphertext; last four (and optionally first six) in clear,
 -- as PCI DSS 3.4.1 allows for display.
@@ -79,9 +79,9 @@ CREATE TABLE card_tokens (
 );
 ALTER TABLE card_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE card_tokens FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON card_tokens TO custodia_app
+CREATE POLICY tenant_isolation ON card_tokens
   USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
-GRANT SELECT, INSERT, DELETE ON card_tokens TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, DELETE', 'card_tokens');
 
 -- Background jobs, claimed with FOR UPDATE SKIP LOCKED so several processes can share the work.
 CREATE TABLE jobs (
@@ -100,6 +100,6 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_pending_idx ON jobs (tenant_id, state) WHERE state IN ('queued', 'running');
 ALTER TABLE jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE jobs FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON jobs TO custodia_app
+CREATE POLICY tenant_isolation ON jobs
   USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
-GRANT SELECT, INSERT, UPDATE ON jobs TO custodia_app;
+SELECT custodia_grant('SELECT, INSERT, UPDATE', 'jobs');

@@ -6,7 +6,7 @@
  * `custodia init` creates it; in development `serve` creates it on first start.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../platform/errors.js';
 import { VaultErrors } from '../errors.js';
@@ -34,6 +34,8 @@ export function loadLocalKeyProvider(file: string): InProcessRootKeys {
     if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
       throw invalid(`The key file ${file} belongs to another user`);
     }
+    // A key file is a few hundred bytes; refuse to read something huge placed at its path.
+    if (stat.size > 65_536) throw invalid(`The key file ${file} is larger than 64 KiB`);
     text = readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
@@ -59,11 +61,20 @@ export function loadLocalKeyProvider(file: string): InProcessRootKeys {
 export function createLocalKeyFile(file: string): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const content = JSON.stringify({ format: FORMAT, keys: { '1': randomBytes(32).toString('base64') } }, null, 2);
-  const fd = openSync(file, 'wx', 0o600);
+  // Written in full to a temporary file, then linked into place: a crash leaves either no key
+  // file or a complete one, and link() refuses to replace a file that appeared meanwhile.
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temporary, 'wx', 0o600);
   try {
     writeSync(fd, `${content}\n`);
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(temporary, file);
+  } finally {
+    rmSync(temporary, { force: true });
   }
 }
 

@@ -1,0 +1,1 @@
+export { enqueueJob, findJobs, type JobRow, type JobStep, runJobStep } from './queue.js';

@@ -1,0 +1,224 @@
+/**
+ * Card tokenization against a real database: format-preserving tokens for published test card
+ * numbers, what the card_tokens row holds (no PAN digits beyond the last four, and the first six
+ * only when asked), detokenization only for the payment role with "not found" answered alike for
+ * unknown tokens and other tenants' tokens, and card security codes refused on the way in.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/platform/ids.js';
+import type { Vault } from '../../src/vault/index.js';
+import { assertNoCardVerificationCode, luhnValid } from '../../src/vault/card-token.js';
+import { backend, openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTenant, dumpAllRows, newRootKey, newTestVault, rejectionOf } from '../helpers/vault.js';
+
+/** Published test card numbers (card networks' and gateways' documentation; as in src/vault/card-token.test.ts). */
+const TEST_PANS = [
+  '4111111111111111', // Visa
+  '4012888888881881', // Visa
+  '4222222222222', // Visa, 13 digits
+  '5555555555554444', // Mastercard
+  '5105105105105100', // Mastercard
+  '2223003122003222', // Mastercard 2-series
+  '378282246310005', // American Express, 15 digits
+  '371449635398431', // American Express
+  '6011111111111117', // Discover
+  '6011000990139424', // Discover
+  '3530111333300000', // JCB
+  '3566002020360505', // JCB
+  '30569309025904', // Diners Club, 14 digits
+  '6304000000000000', // Maestro
+  '4000000000000000006', // 19 digits (Visa test range)
+];
+
+const rootKey = newRootKey();
+const payment = { role: 'payment', id: 'gateway-adapter' };
+let t: TestDatabase;
+let vault: Vault;
+let tenantA: string;
+let tenantB: string;
+
+beforeAll(async () => {
+  t = await openTestDatabase();
+  vault = newTestVault({ rootKey });
+  tenantA = await createTenant(t.db, 'tokens-a');
+  tenantB = await createTenant(t.db, 'tokens-b');
+});
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+function tokenize(tenantId: string, pan: string, options: { keepFirstSix?: boolean } = {}) {
+  return t.db.withTenant(tenantId, (tx) => vault.tokenizeCard(tx, tenantId, pan, options));
+}
+
+function detokenize(tenantId: string, token: string, actor: { role: string; id: string } = payment) {
+  return t.db.withTenant(tenantId, (tx) => vault.detokenizeCard(tx, tenantId, token, actor));
+}
+
+/** Every column of the token's row, as text. */
+async function rowOf(tenantId: string, token: string): Promise<Record<string, string>> {
+  const row = await t.db.withTenant(tenantId, (tx) => tx.selectFrom('card_tokens').selectAll().where('token', '=', token).executeTakeFirstOrThrow());
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : String(v)]));
+}
+
+describe(`card tokenization on ${backend}`, () => {
+  describe.each([false, true])('keepFirstSix = %s', (keepFirstSix) => {
+    it.each(TEST_PANS)('tokenizes %s: same length, last four kept, Luhn-invalid, no other PAN digits stored', async (pan) => {
+      const spaced = pan.replace(/(\d{4})(?=\d)/g, '$1 ');
+      const result = await tokenize(tenantA, spaced, { keepFirstSix });
+      const { token } = result;
+      expect(token).toMatch(/^[0-9]+$/);
+      expect(token).toHaveLength(pan.length);
+      expect(token.slice(-4)).toBe(pan.slice(-4));
+      expect(result.last4).toBe(pan.slice(-4));
+      expect(luhnValid(token)).toBe(false);
+      expect(token).not.toBe(pan);
+      if (keepFirstSix) {
+        expect(token.slice(0, 6)).toBe(pan.slice(0, 6));
+        expect(result.first6).toBe(pan.slice(0, 6));
+      } else {
+        expect(result.first6).toBeNull();
+      }
+
+      const row = await rowOf(tenantA, token);
+      expect(row.last4).toBe(pan.slice(-4));
+      expect(row.first6).toBe(keepFirstSix ? pan.slice(0, 6) : 'null');
+      // No column holds the PAN, nor the PAN with either end cut off; the middle digits (and the
+      // first six when not kept) appear in no column other than those that show digits (checked
+      // from 6 digits up: shorter runs occur by chance in uuids).
+      const hidden = keepFirstSix ? pan.slice(6, -4) : pan.slice(0, -4);
+      for (const [column, value] of Object.entries(row)) {
+        for (const part of [pan, pan.slice(0, -4), pan.slice(6)]) expect(value, column).not.toContain(part);
+        if (!['token', 'last4', 'first6'].includes(column)) {
+          if (hidden.length >= 6) expect(value, column).not.toContain(hidden);
+          if (!keepFirstSix) expect(value, column).not.toContain(pan.slice(0, 6));
+        }
+      }
+      // (With the first six kept, the token's middle cannot equal the PAN's: it would be the PAN.)
+      expect(token.slice(keepFirstSix ? 6 : 0, -4)).not.toBe(hidden);
+      await expect(detokenize(tenantA, token)).resolves.toBe(pan);
+    });
+  });
+
+  it('gives every tokenization its own token, even of one PAN, and retries a taken one (13 digits + first six: 900 tokens)', async () => {
+    const tokens = new Set<string>();
+    for (let i = 0; i < 40; i++) tokens.add((await tokenize(tenantA, '5555555555554444')).token);
+    expect(tokens.size).toBe(40);
+    // 40 draws out of 900 collide with probability ~60%: the unique constraint and the retry
+    // loop, not luck, keep them apart.
+    const short = new Set<string>();
+    for (let i = 0; i < 40; i++) short.add((await tokenize(tenantA, '4222222222222', { keepFirstSix: true })).token);
+    expect(short.size).toBe(40);
+    for (const token of short) await expect(detokenize(tenantA, token)).resolves.toBe('4222222222222');
+  });
+
+  it('stores no PAN anywhere in the database', async () => {
+    const dump = await dumpAllRows(t.db);
+    for (const pan of TEST_PANS) {
+      expect(dump.includes(pan), pan).toBe(false);
+      expect(dump.includes(pan.slice(0, -4)), pan).toBe(false);
+    }
+  });
+
+  it('refuses card numbers that are not card numbers, without echoing them', async () => {
+    for (const [input, reason] of [
+      ['4111111111111112', 'checksum'],
+      ['411111111111', 'length'],
+      ['4111.1111.1111.1111', 'format'],
+    ] as const) {
+      const error = await rejectionOf(tokenize(tenantA, input));
+      expect(error).toMatchObject({ code: 'vault.invalid_card_number', status: 400, details: { reason } });
+      expect(JSON.stringify(error)).not.toContain(input.slice(0, 8));
+    }
+  });
+
+  describe('detokenization', () => {
+    let token: string;
+    beforeAll(async () => {
+      ({ token } = await tokenize(tenantA, '4012 8888 8888 1881'));
+    });
+
+    it('returns the PAN to the payment role', async () => {
+      await expect(detokenize(tenantA, token)).resolves.toBe('4012888888881881');
+    });
+
+    it.each(['agent', 'supervisor', 'admin', 'auditor', 'Payment', 'payment ', ''])('answers 403 tokens.forbidden to role %j, for any token', async (role) => {
+      const actor = { role, id: 'someone' };
+      await expect(detokenize(tenantA, token, actor)).rejects.toMatchObject({ code: 'tokens.forbidden', status: 403 });
+      // The same answer for a token that does not exist: no oracle for who may not detokenize.
+      await expect(detokenize(tenantA, '4012880000001881', actor)).rejects.toMatchObject({ code: 'tokens.forbidden' });
+    });
+
+    it('answers 404 tokens.not_found for an unknown or malformed token', async () => {
+      for (const unknown of ['4012880000001881', token.replace(/^\d/, (d) => String((Number(d) + 1) % 10)), '123', 'abc', '', `${token}0`]) {
+        await expect(detokenize(tenantA, unknown)).rejects.toMatchObject({ code: 'tokens.not_found', status: 404 });
+      }
+    });
+
+    it("answers 404 tokens.not_found, exactly as for an unknown token, to another tenant's token", async () => {
+      const fromB = await rejectionOf(detokenize(tenantB, token));
+      const unknown = await rejectionOf(detokenize(tenantB, '4012880000001881'));
+      expect(fromB).toMatchObject({ code: 'tokens.not_found', status: 404 });
+      expect(JSON.stringify(fromB)).toBe(JSON.stringify(unknown));
+      expect((fromB as Error).message).toBe((unknown as Error).message);
+    });
+
+    it('fails with vault.decrypt_failed when a PAN ciphertext is copied onto another token row', async () => {
+      const other = await tokenize(tenantA, '5105105105105100');
+      await t.db.withRawSession(async (s) => {
+        const [row] = await s.query<{ pan_ciphertext: string }>('SELECT pan_ciphertext FROM card_tokens WHERE token = $1', [token]);
+        await s.query('UPDATE card_tokens SET pan_ciphertext = $1 WHERE token = $2', [row?.pan_ciphertext, other.token]);
+      });
+      // Same tenant, both readable by the payment role; but the copy is bound to its own row id.
+      await expect(detokenize(tenantA, other.token)).rejects.toMatchObject({ code: 'vault.decrypt_failed' });
+      await expect(detokenize(tenantA, token)).resolves.toBe('4012888888881881');
+    });
+  });
+
+  describe('card security codes', () => {
+    /** A write path as a domain service would have it: refuse CVVs first, then tokenize. */
+    async function storePayment(tenantId: string, record: { card: { number: string } & Record<string, unknown> } & Record<string, unknown>) {
+      return t.db.withTenant(tenantId, async (tx) => {
+        assertNoCardVerificationCode(record);
+        return vault.tokenizeCard(tx, tenantId, record.card.number);
+      });
+    }
+
+    async function counts(tenantId: string) {
+      return t.db.withTenant(tenantId, async (tx) => ({
+        tokens: (await tx.selectFrom('card_tokens').select('id').execute()).length,
+        dataKeys: (await tx.selectFrom('data_keys').select('id').execute()).length,
+      }));
+    }
+
+    it.each([
+      { card: { number: '4111111111111111', cvv: '123' } },
+      { card: { number: '4111111111111111', 'Security-Code': '123' } },
+      { card: { number: '4111111111111111' }, extra: [{ 'código de seguridad': '123' }] },
+      { card: { number: '4111111111111111', cvc2: null } },
+      { card: { number: '4111111111111111', details: { cardVerificationValue: '' } } },
+    ])('refuses a record with a card security code, stores nothing, and never echoes it (%#)', async (record) => {
+      const before = await counts(tenantA);
+      const error = await rejectionOf(storePayment(tenantA, record));
+      expect(error).toMatchObject({ code: 'vault.cvv_not_storable', status: 400 });
+      const text = JSON.stringify(error) + String((error as Error).message) + String((error as Error).stack);
+      expect(text).not.toContain('123');
+      expect(text).not.toContain('4111111111111111');
+      expect(await counts(tenantA)).toEqual(before);
+    });
+
+    it('stores the same record without the code', async () => {
+      const { token } = await storePayment(tenantA, { card: { number: '4111111111111111', expiry: '12/30' }, verificationCode: 'otp-not-cvv' });
+      await expect(detokenize(tenantA, token)).resolves.toBe('4111111111111111');
+    });
+
+    it('refuses to encrypt a field named as a card security code (vault.cvv_not_storable)', async () => {
+      const owner = { table: 'customers', id: newId() };
+      for (const field of ['cvv', 'card_cvv', 'cvc2', 'security_code', 'card_security_code', 'cid']) {
+        const error = await rejectionOf(t.db.withTenant(tenantA, (tx) => vault.encryptField(tx, tenantA, owner, { table: 'customers', recordId: owner.id, field }, '123')));
+        expect(error, field).toMatchObject({ code: 'vault.cvv_not_storable' });
+      }
+    });
+  });
+});
