@@ -279,6 +279,28 @@ describe(`platform-token on ${backend}`, () => {
   }, 120_000);
 });
 
+describe(`keys on ${backend}`, () => {
+  it('rotates a tenant KEK, refuses to retire the current version, retires the old one', async () => {
+    const env = await freshDatabase();
+    expect((await runCli(['init', '--slug', 'acme', '--name', 'Acme', '--admin-email', 'a@b.test'], env)).code).toBe(0);
+    const rotated = await runCli(['keys', 'rotate', '--tenant', 'acme', '--json'], env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const body = json(rotated.stdout) as { version: number; versions: { version: number; state: string }[]; jobs: { state: string }[] };
+    expect(body.version).toBe(2);
+    expect(body.versions.map((v) => [v.version, v.state])).toEqual([[1, 'active'], [2, 'active']]);
+    expect(body.jobs.map((j) => j.state)).toEqual(['done']);
+    const current = await runCli(['keys', 'retire', '--tenant', 'acme', '--kek-version', '2', '--json'], env);
+    expect(current.code).toBe(2);
+    expect(stderrJson(current.stderr).error.code).toBe('vault.key_in_use');
+    expect((await runCli(['keys', 'retire', '--tenant', 'acme', '--kek-version', '1'], env)).code).toBe(0);
+    const status = json((await runCli(['keys', 'status', '--tenant', 'acme', '--json'], env)).stdout) as { versions: { version: number; state: string }[] };
+    expect(status.versions.map((v) => [v.version, v.state])).toEqual([[1, 'retired'], [2, 'active']]);
+    const unknown = await runCli(['keys', 'status', '--tenant', 'nobody', '--json'], env);
+    expect(unknown.code).toBe(2);
+    expect(stderrJson(unknown.stderr).error.code).toBe('tenants.not_found');
+  }, 120_000);
+});
+
 describe(`migrate on ${backend}`, () => {
   it('reports pending migrations, applies them, then reports none', async () => {
     const env = await freshDatabase();
