@@ -77,7 +77,8 @@ async function checkConnectionIdentity(config: Config, db: Database, logger: Log
   if (identity.bypassReasons.length === 0) return;
   const detail = `DATABASE_URL logs in as "${identity.user}" (${identity.bypassReasons.join(', ')}), which can bypass row-level security. Run the server as a login that only holds the application role, and migrations with CUSTODIA_MIGRATION_DATABASE_URL (docs/operations.md).`;
   if (config.nodeEnv === 'production') throw new AppError(DbErrors.privileged_connection, { detail });
-  logger.warn({ user: identity.user, reasons: identity.bypassReasons }, 'database login can bypass row-level security; acceptable in development only');
+  // info, not warn: CLI commands run at warn and must keep stdout to their own output.
+  logger.info({ user: identity.user, reasons: identity.bypassReasons }, 'database login can bypass row-level security; acceptable in development only');
 }
 
 export async function createContext(config: Config, options: CreateContextOptions = {}): Promise<AppContext> {
