@@ -7,6 +7,8 @@ import { VERSION } from '../version.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
+import { ledgerCommand } from './commands/ledger.js';
+import { ledgerExportCommands } from './commands/ledger-export.js';
 import { migrateCommand } from './commands/migrate.js';
 import { platformTokenCommand } from './commands/platform-token.js';
 import { serveCommand } from './commands/serve.js';
@@ -30,6 +32,8 @@ migrateCommand(program);
 demoCommand(program);
 platformTokenCommand(program);
 keysCommand(program);
+ledgerCommand(program);
+ledgerExportCommands(program);
 versionCommand(program);
 
 // Every (sub)command reports failures back here instead of exiting on its own.

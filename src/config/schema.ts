@@ -98,6 +98,24 @@ export const configSchema = z.strictObject({
   vaultKeyCacheTtlMs: positiveInt(86_400_000).default(300_000),
   /** Bytes kept of each blind-index HMAC: fewer leak less and match falsely more often. */
   blindIndexBytes: z.coerce.number().int().min(2).max(32).default(8),
+  /**
+   * Pause between the background job worker's polls (key rotation and other queued work); 0 runs
+   * no worker in this process (then another process, or the CLI, must run the jobs).
+   */
+  jobPollIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
+  /** The ledger signs a checkpoint once this many entries were added since the last one... */
+  ledgerCheckpointEvery: positiveInt(1_000_000).default(1_000),
+  /** ...or once this much time passed, if anything was added. */
+  ledgerCheckpointIntervalMs: positiveInt(86_400_000).default(60_000),
+  /** Pause between the ledger sequencer's polls (queued entries enter the tree within about this). */
+  ledgerSequenceIntervalMs: positiveInt(60_000).default(200),
+  /** Where signed checkpoints are copied: a file path (JSON lines) or an http(s) URL (POST). */
+  ledgerWitness: z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || (/^https?:\/\//.test(v) && URL.canParse(v)), 'must be a file path or an http:// or https:// URL')
+    .optional(),
   /** Country assumed for phone numbers written without `+` (ISO 3166-1 alpha-2), e.g. `ES`. */
   defaultPhoneCountry: z
     .string()
@@ -138,6 +156,11 @@ export const environmentNames: Readonly<Record<ConfigKey, string>> = {
   keyFile: 'CUSTODIA_KEY_FILE',
   keys: 'CUSTODIA_KEYS',
   vaultKeyCacheEntries: 'CUSTODIA_VAULT_KEY_CACHE_ENTRIES',
+  jobPollIntervalMs: 'CUSTODIA_JOB_POLL_INTERVAL_MS',
+  ledgerCheckpointEvery: 'CUSTODIA_LEDGER_CHECKPOINT_EVERY',
+  ledgerCheckpointIntervalMs: 'CUSTODIA_LEDGER_CHECKPOINT_INTERVAL_MS',
+  ledgerSequenceIntervalMs: 'CUSTODIA_LEDGER_SEQUENCE_INTERVAL_MS',
+  ledgerWitness: 'CUSTODIA_LEDGER_WITNESS',
   vaultKeyCacheTtlMs: 'CUSTODIA_VAULT_KEY_CACHE_TTL_MS',
   blindIndexBytes: 'CUSTODIA_BLIND_INDEX_BYTES',
   defaultPhoneCountry: 'CUSTODIA_DEFAULT_PHONE_COUNTRY',

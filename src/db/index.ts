@@ -4,3 +4,4 @@ export { DbErrors, isConnectionError, isUniqueViolation } from './errors.js';
 export { type Migration, type MigrationStatus, loadMigrations, migrate, migrationStatus } from './migrate.js';
 export type { CustomersTable, InvitationsTable, PlatformTokensTable, Schema, TenantsTable } from './schema.js';
 export { type ConnectionIdentity, connectionIdentity } from './identity.js';
+export { refreshPlannerStatistics, startStatisticsRefresh } from './maintenance.js';

@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Row types of every table, as Kysely sees them. The SQL in `migrations/` is the source of truth;
@@ -101,10 +101,76 @@ export interface JobsTable {
   payload: ColumnType<Record<string, unknown>, string, string>;
   progress: ColumnType<Record<string, unknown>, string | undefined, string>;
   attempts: ColumnType<number, number | undefined, number>;
+  failures: ColumnType<number, number | undefined, number>;
   last_error: string | null;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+}
+
+export interface LedgerQueueTable {
+  id: Generated<number>;
+  tenant_id: string;
+  at: Date;
+  body: ColumnType<Record<string, unknown>, string, never>;
+}
+
+export interface LedgerEntriesTable {
+  tenant_id: string;
+  seq: number;
+  at: Date;
+  action: string;
+  actor_type: string;
+  actor_id: string;
+  customer_id: string | null;
+  entry: string;
+}
+
+export interface LedgerNodesTable {
+  tenant_id: string;
+  level: number;
+  idx: number;
+  hash: Buffer;
+}
+
+export interface LedgerHeadsTable {
+  tenant_id: string;
+  size: number;
+  root: Buffer;
+  frontier: ColumnType<{ size: number; nodes: string[] }, string, string>;
+  checkpointed_size: ColumnType<number, number | undefined, number>;
+  updated_at: Date;
+}
+
+export interface LedgerCheckpointsTable {
+  tenant_id: string;
+  size: number;
+  root: Buffer;
+  at: Date;
+  key_id: string;
+  signature: Buffer;
+}
+
+export interface LedgerWitnessQueueTable {
+  tenant_id: string;
+  size: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+}
+
+export interface LedgerSigningKeysTable {
+  id: string;
+  public_key: Buffer;
+  wrapped_private_key: string;
+  created_at: Date;
+}
+
+export interface ShreddedDataKeysTable {
+  tenant_id: string;
+  id: string;
+  owner_table: string;
+  owner_id: string;
+  shredded_at: Date;
 }
 
 export interface Schema {
@@ -118,4 +184,12 @@ export interface Schema {
   blind_indexes: BlindIndexesTable;
   card_tokens: CardTokensTable;
   jobs: JobsTable;
+  shredded_data_keys: ShreddedDataKeysTable;
+  ledger_queue: LedgerQueueTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_nodes: LedgerNodesTable;
+  ledger_heads: LedgerHeadsTable;
+  ledger_checkpoints: LedgerCheckpointsTable;
+  ledger_witness_queue: LedgerWitnessQueueTable;
+  ledger_signing_keys: LedgerSigningKeysTable;
 }

@@ -55,6 +55,7 @@ export async function runJobStep(db: Database, tenantId: string, kind: string, s
         state: result.done ? 'done' : 'running',
         progress: JSON.stringify(result.progress),
         attempts: sql<number>`attempts + 1`,
+        failures: 0,
         updated_at: now,
         finished_at: result.done ? now : null,
       })

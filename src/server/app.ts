@@ -11,6 +11,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import { registerInvitationRoutes } from '../agents/index.js';
 import { AppError, ServerErrors } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http.js';
+import { registerLedgerRoutes } from '../ledger/routes.js';
 import { registerTenantRoutes } from '../tenants/index.js';
 import { VERSION } from '../version.js';
 import type { AppContext } from './context.js';
@@ -144,9 +145,12 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     db: ctx.db,
     clock: ctx.clock,
     tenants: ctx.tenants,
+    vault: ctx.vault,
+    ledger: ctx.ledger,
     invitationUrl: (token) => `${ctx.publicUrl}/invite#${token}`,
   });
   registerInvitationRoutes(app, { db: ctx.db, clock: ctx.clock });
+  registerLedgerRoutes(app, { db: ctx.db });
   registerPages(app);
 
   await app.ready();

@@ -11,7 +11,8 @@ import { type Clock, systemClock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { connectRedis } from '../platform/redis.js';
 import { createTenantService, type TenantService } from '../tenants/index.js';
-import { createVault, type Vault } from '../vault/index.js';
+import { Ledger, type LedgerSigner, loadSigner } from '../ledger/index.js';
+import { createKeyProvider, createVault, type Vault } from '../vault/index.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -21,6 +22,7 @@ export interface AppContext {
   readonly redis: Redis | undefined;
   readonly tenants: TenantService;
   readonly vault: Vault;
+  readonly ledger: Ledger;
   /** Base URL for links that people open (invitations). Set once the server listens. */
   publicUrl: string;
   close(): Promise<void>;
@@ -110,6 +112,20 @@ export async function createContext(config: Config, options: CreateContextOption
     if (options.db === undefined) await db.close();
     throw error;
   }
+  // The signing key is loaded (or created) on first need, once; a failure is retried next time.
+  let signer: Promise<LedgerSigner> | undefined;
+  const ledger = new Ledger({
+    db,
+    clock,
+    checkpointEvery: config.ledgerCheckpointEvery,
+    checkpointIntervalMs: config.ledgerCheckpointIntervalMs,
+    witness: config.ledgerWitness !== undefined,
+    signer: () =>
+      (signer ??= loadSigner(db, createKeyProvider(config, logger), clock).catch((error: unknown) => {
+        signer = undefined;
+        throw error;
+      })),
+  });
   return {
     config,
     logger,
@@ -118,6 +134,7 @@ export async function createContext(config: Config, options: CreateContextOption
     redis,
     tenants,
     vault,
+    ledger,
     publicUrl: publicUrlOf(config),
     async close() {
       redis?.disconnect();

@@ -11,6 +11,7 @@
 import '../agents/errors.js';
 import '../config/load.js';
 import '../db/errors.js';
+import '../ledger/errors.js';
 import '../demo/errors.js';
 import '../tenants/errors.js';
 import '../vault/errors.js';

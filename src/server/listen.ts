@@ -6,7 +6,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import { publicUrlOf } from '../config/index.js';
+import { refreshPlannerStatistics, startStatisticsRefresh } from '../db/index.js';
+import { type JobWorker, startJobWorker } from '../jobs/index.js';
+import { startLedgerSequencer } from '../ledger/index.js';
 import type { HttpApp } from '../platform/http.js';
+import { rewrapJobKind } from '../vault/index.js';
 import { buildApp } from './app.js';
 import type { AppContext } from './context.js';
 
@@ -19,10 +23,17 @@ export interface RunningServer {
 }
 
 export async function startServer(ctx: AppContext): Promise<RunningServer> {
+  await refreshPlannerStatistics(ctx.db, ctx.logger);
+  // The checkpoint key is published (GET /v1/ledger/public-key) from the first start, before any
+  // checkpoint exists, so that witnesses can pin it early.
+  await ctx.ledger.signingKey();
   const app = await buildApp(ctx);
   await app.listen({ host: ctx.config.host, port: ctx.config.port });
   const port = (app.server.address() as AddressInfo).port;
   ctx.publicUrl = publicUrlOf(ctx.config, port);
+  const worker = startWorker(ctx);
+  const statistics = startStatisticsRefresh(ctx.db, ctx.logger, 3_600_000);
+  const sequencer = startLedgerSequencer({ db: ctx.db, ledger: ctx.ledger, logger: ctx.logger, pollIntervalMs: ctx.config.ledgerSequenceIntervalMs, witness: ctx.config.ledgerWitness });
   let stopping: Promise<void> | undefined;
   return {
     app,
@@ -31,7 +42,8 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
     stop() {
       stopping ??= (async () => {
         try {
-          await app.close();
+          statistics.stop();
+          await Promise.all([worker?.stop(), sequencer.stop(), app.close()]);
         } finally {
           await ctx.close();
         }
@@ -39,6 +51,12 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
       return stopping;
     },
   };
+}
+
+/** The background job worker of this process, unless `jobPollIntervalMs` is 0. */
+function startWorker(ctx: AppContext): JobWorker | undefined {
+  if (ctx.config.jobPollIntervalMs === 0) return undefined;
+  return startJobWorker({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, pollIntervalMs: ctx.config.jobPollIntervalMs, kinds: [rewrapJobKind(ctx.vault.keyring)] });
 }
 
 /** Once the shutdown timeout has cut the connections: how long closing the database may take. */

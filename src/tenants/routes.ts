@@ -3,10 +3,15 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../platform/clock.js';
+import type { Vault } from '../vault/index.js';
 import { AppError, isAppError } from '../platform/errors.js';
 import { type HttpApp, problemResponses } from '../platform/http.js';
 import { PlatformErrors } from './errors.js';
 import { verifyPlatformToken } from './platform-tokens.js';
+import { registerKeyRoutes } from './key-routes.js';
+import { registerAccessReportRoutes } from '../ledger/report-routes.js';
+import { registerLedgerPlatformRoutes } from '../ledger/routes.js';
+import type { Ledger } from '../ledger/index.js';
 import type { Tenant, TenantService } from './service.js';
 import { tenantSlugSchema } from './slug.js';
 
@@ -62,6 +67,8 @@ export interface TenantRouteDeps {
   readonly db: Database;
   readonly clock: Clock;
   readonly tenants: TenantService;
+  readonly vault: Vault;
+  readonly ledger: Ledger;
   /** Turns an invitation token into the link a person opens. */
   readonly invitationUrl: (token: string) => string;
 }
@@ -161,5 +168,9 @@ export function registerTenantRoutes(app: HttpApp, deps: TenantRouteDeps): void 
         return reply.status(204).send(null);
       },
     );
+
+    registerKeyRoutes(instance, deps, security);
+    registerLedgerPlatformRoutes(instance, deps, security);
+    registerAccessReportRoutes(instance, deps, security);
   });
 }

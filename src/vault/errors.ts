@@ -13,6 +13,16 @@ export const VaultErrors = defineErrors('vault', {
   key_provider_failed: { status: 500, title: 'The key provider could not supply the key' },
   invalid_key_material: { status: 500, title: 'The configured key material is invalid' },
   key_in_use: { status: 409, title: 'The key is still in use' },
+  /**
+   * Tokenization drew five random tokens for a card and every one was already taken in the
+   * tenant: the tokens that share this card's kept digits (last four, and first six when asked)
+   * are (nearly) all in use. 500, not 503: 503 says "temporary, retry later", and clients and
+   * proxies retry it on their own, but this does not clear with time; once the space is full every
+   * retry fails the same way. Nor is it the caller's mistake (4xx): the card number is valid. The
+   * remedy is the operator's: tokenize without `keepFirstSix` (a 13-digit card keeping its first
+   * six digits has only 900 tokens; without them, 900 million).
+   */
+  token_space_exhausted: { status: 500, title: 'No unused card token could be allocated' },
   invalid_value: { status: 400, title: 'The value is not valid for this field' },
   invalid_card_number: { status: 400, title: 'The card number is not valid' },
   cvv_not_storable: { status: 400, title: 'Card security codes (CVV) are never stored' },

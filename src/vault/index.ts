@@ -6,4 +6,4 @@ export type { KeyProvider } from './key-providers/key-provider.js';
 export { type DataKey, type KeyOwner, Keyring } from './keyring.js';
 export { maskValue, type MaskFieldType } from './masking.js';
 export { type BlindIndexKind, type Detokenizer, Vault } from './vault.js';
-export { REWRAP_JOB, type RotationDeps, rotationStatus, runRewrap, startRotation } from './rotation.js';
+export { REWRAP_JOB, rewrapJobKind, type RotationDeps, rotationStatus, runRewrap, startRotation } from './rotation.js';

@@ -135,7 +135,11 @@ export class Keyring {
   /** A data key by id, checked against the database in this transaction (so shredding is final). */
   async dataKeyById(tx: Tx, tenantId: string, id: string): Promise<DataKey> {
     const row = await tx.selectFrom('data_keys').select(['id', 'owner_table', 'owner_id', 'kek_version', 'wrapped_key']).where('id', '=', id).executeTakeFirst();
-    if (row === undefined) throw new AppError(VaultErrors.key_shredded);
+    if (row === undefined) {
+      // "Erased" only for a key this tenant erased; any other missing key is a value that does not open.
+      const erased = await tx.selectFrom('shredded_data_keys').select('id').where('id', '=', id).executeTakeFirst();
+      throw new AppError(erased === undefined ? VaultErrors.decrypt_failed : VaultErrors.key_shredded);
+    }
     return this.#unwrapDataKey(tx, tenantId, row);
   }
 
@@ -143,6 +147,7 @@ export class Keyring {
   async shred(tx: Tx, tenantId: string, owner: KeyOwner): Promise<boolean> {
     const row = await tx.deleteFrom('data_keys').where('owner_table', '=', owner.table).where('owner_id', '=', owner.id).returning('id').executeTakeFirst();
     if (row === undefined) return false;
+    await tx.insertInto('shredded_data_keys').values({ tenant_id: tenantId, id: row.id, owner_table: owner.table, owner_id: owner.id, shredded_at: this.clock.now() }).execute();
     this.cache.delete(cacheId(tenantId, 'dek', row.id));
     return true;
   }
@@ -170,6 +175,19 @@ export class Keyring {
       await tx.updateTable('data_keys').set({ kek_version: target.version, wrapped_key: wrapped, rewrapped_at: this.clock.now() }).where('id', '=', row.id).execute();
     }
     return { rewrapped: rows.length, targetVersion: target.version };
+  }
+
+  /**
+   * How many data keys still depend on KEK versions older than `targetVersion`, counted only after
+   * every writer that took an older version as current has finished: `currentKek` holds FOR KEY
+   * SHARE on the version it hands out, and FOR UPDATE here waits for those locks. A writer that
+   * read version 1 just before a rotation committed may insert its data key after the last batch;
+   * without this wait the job would call itself done while that key still needs re-wrapping.
+   */
+  async remainingToRewrap(tx: Tx, targetVersion: number): Promise<number> {
+    await tx.selectFrom('tenant_keys').select('version').where('purpose', '=', 'kek').where('version', '<', targetVersion).where('state', '=', 'active').forUpdate().execute();
+    const row = await tx.selectFrom('data_keys').select((eb) => eb.fn.countAll<number>().as('n')).where('kek_version', '<', targetVersion).executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /** How many data keys each KEK version still wraps, with its state. */

@@ -5,7 +5,7 @@
  * working for reading meanwhile; once no data key depends on one, it can be retired.
  */
 import type { Database } from '../db/index.js';
-import { enqueueJob, findJobs, type JobRow, runJobStep, type JobStep } from '../jobs/index.js';
+import { enqueueJob, findJobs, type JobKind, type JobRow, runJobStep, type JobStep } from '../jobs/index.js';
 import type { Clock } from '../platform/clock.js';
 import type { Keyring } from './keyring.js';
 
@@ -29,10 +29,19 @@ export async function startRotation(deps: RotationDeps, tenantId: string): Promi
 function rewrapStep(keyring: Keyring, tenantId: string, batchSize: number): JobStep {
   return async (tx, job) => {
     const { rewrapped, targetVersion } = await keyring.rewrapBatch(tx, tenantId, batchSize);
-    const remaining = (await keyring.kekStatus(tx)).filter((v) => v.version < targetVersion).reduce((sum, v) => sum + v.dataKeys, 0);
-    const done = Number(job.progress.rewrapped ?? 0) + rewrapped;
-    return { done: remaining === 0, progress: { rewrapped: done, remaining, targetVersion } };
+    const total = Number(job.progress.rewrapped ?? 0) + rewrapped;
+    // Only a short batch can be the last one; it alone pays for the recount that waits for writers.
+    const remaining =
+      rewrapped === batchSize
+        ? (await keyring.kekStatus(tx)).filter((v) => v.version < targetVersion).reduce((sum, v) => sum + v.dataKeys, 0)
+        : await keyring.remainingToRewrap(tx, targetVersion);
+    return { done: rewrapped < batchSize && remaining === 0, progress: { rewrapped: total, remaining, targetVersion } };
   };
+}
+
+/** Re-wrap jobs as the background job worker runs them (src/jobs/worker.ts). */
+export function rewrapJobKind(keyring: Keyring, batchSize = 500): JobKind {
+  return { kind: REWRAP_JOB, step: (tenantId) => rewrapStep(keyring, tenantId, batchSize) };
 }
 
 /**

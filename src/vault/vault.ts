@@ -9,6 +9,7 @@
  * - `shred` erases a record's data key: its ciphertexts, wherever copied, are dead.
  */
 import type { Tx } from '../db/index.js';
+import { recordEntry } from '../ledger/record.js';
 import type { Clock } from '../platform/clock.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
@@ -21,10 +22,18 @@ import { normalizeDocument, normalizeEmail, normalizePhone, type PhoneCountry } 
 
 export type BlindIndexKind = 'phone' | 'email' | 'document';
 
-/** Who asks for a clear card number. Only `payment` may (PCI DSS 3.5: access on a need-to-know basis). */
+/**
+ * Who asks for a clear card number, and why. Only `payment` may (PCI DSS 3.5: access on a
+ * need-to-know basis); every detokenization is recorded in the ledger with this actor and purpose.
+ */
 export interface Detokenizer {
   readonly role: string;
   readonly id: string;
+  /** `service` for the payment platform's own account; an agent otherwise. */
+  readonly actorType?: 'agent' | 'service';
+  /** Purpose code recorded in the ledger, e.g. `refund` or `recurring_charge`. */
+  readonly purpose: string;
+  readonly requestId?: string;
 }
 
 export interface VaultOptions {
@@ -101,7 +110,9 @@ export class Vault {
 
   /** Sets (or replaces) the blind index of `owner`'s field; `null` removes it. */
   async setBlindIndex(tx: Tx, tenantId: string, owner: KeyOwner, field: string, kind: BlindIndexKind, value: string | null): Promise<void> {
-    await tx.deleteFrom('blind_indexes').where('owner_table', '=', owner.table).where('owner_id', '=', owner.id).where('field', '=', field).execute();
+    // tenant_id as well as row-level security: defence in depth, and it lets the planner use the
+    // (tenant_id, ...) indexes without statistics.
+    await tx.deleteFrom('blind_indexes').where('tenant_id', '=', tenantId).where('owner_table', '=', owner.table).where('owner_id', '=', owner.id).where('field', '=', field).execute();
     if (value === null) return;
     const digest = await this.blindIndex(tx, tenantId, kind, value);
     await tx.insertInto('blind_indexes').values({ tenant_id: tenantId, kind, digest, owner_table: owner.table, owner_id: owner.id, field }).execute();
@@ -117,6 +128,7 @@ export class Vault {
       .selectFrom('blind_indexes')
       .select('owner_id')
       .distinct()
+      .where('tenant_id', '=', tenantId)
       .where('kind', '=', kind)
       .where('digest', '=', digest)
       .where('owner_table', '=', ownerTable)
@@ -155,22 +167,40 @@ export class Vault {
         .executeTakeFirst();
       if (inserted !== undefined) return { token, last4: pan.slice(-4), first6: keepFirstSix ? pan.slice(0, 6) : null };
     }
-    // Only reachable when the random middle digits collided five times (tiny PANs, huge tenants).
-    throw new AppError(VaultErrors.key_in_use, { detail: 'Could not allocate a unique card token' });
+    // Five draws in a row were taken: the tokens sharing this card's kept digits are (nearly) all
+    // in use, which only happens with few random digits (a short PAN with its first six kept).
+    throw new AppError(VaultErrors.token_space_exhausted, {
+      detail: 'Every card token drawn for this card number is already in use; tokenize it without keeping the first six digits',
+    });
   }
 
-  /** The card number behind a token; only for the payment role. Callers audit the access. */
+  /**
+   * The card number behind a token; only for the payment role. Recorded in the ledger in the
+   * same transaction (`card.detokenize`: who, which token row, why; the last four digits only),
+   * so a detokenization that commits is always on record. A refusal throws before anything is
+   * read; recording refused attempts is for the caller (its transaction rolls back).
+   */
   async detokenizeCard(tx: Tx, tenantId: string, token: string, actor: Detokenizer): Promise<string> {
     if (actor.role !== 'payment') throw new AppError(TokenErrors.forbidden);
     if (!/^[0-9]{13,19}$/.test(token)) throw new AppError(TokenErrors.not_found);
-    const row = await tx.selectFrom('card_tokens').select(['id', 'pan_ciphertext']).where('token', '=', token).executeTakeFirst();
+    const row = await tx.selectFrom('card_tokens').select(['id', 'pan_ciphertext', 'last4', 'owner_table', 'owner_id']).where('token', '=', token).executeTakeFirst();
     if (row === undefined) throw new AppError(TokenErrors.not_found);
-    return this.decryptField(tx, tenantId, { table: 'card_tokens', recordId: row.id, field: 'pan' }, row.pan_ciphertext);
+    const pan = await this.decryptField(tx, tenantId, { table: 'card_tokens', recordId: row.id, field: 'pan' }, row.pan_ciphertext);
+    await recordEntry(tx, tenantId, {
+      actor: { type: actor.actorType ?? 'agent', id: actor.id },
+      action: 'card.detokenize',
+      targets: { cardToken: row.id, ...(row.owner_table === 'customers' ? { customer: row.owner_id } : { owner: row.owner_id }) },
+      purpose: actor.purpose,
+      ...(actor.requestId === undefined ? {} : { requestId: actor.requestId }),
+      details: { last4: row.last4, role: actor.role },
+    }, this.options.clock.now());
+    return pan;
   }
 
   /**
    * Crypto-shredding: deletes the owner's data key, its blind indexes and card tokens. Every
-   * ciphertext sealed for the owner becomes undecryptable, including copies in backups.
+   * ciphertext sealed for the owner becomes undecryptable wherever it was copied. Not in a
+   * database backup taken before: that still holds the wrapped data key (docs/vault.md).
    */
   async shred(tx: Tx, tenantId: string, owner: KeyOwner): Promise<{ dataKey: boolean; blindIndexes: number; cardTokens: number }> {
     const indexes = await tx.deleteFrom('blind_indexes').where('owner_table', '=', owner.table).where('owner_id', '=', owner.id).executeTakeFirst();

@@ -159,13 +159,13 @@ describe(`field encryption on ${backend}`, () => {
       await expect(decrypt(tenantA, at(recordId, 'email', 'card_tokens'), ciphertext)).rejects.toMatchObject({ code: 'vault.decrypt_failed' });
     });
 
-    it('fails with vault.key_shredded when copied to another tenant (row-level security hides the data key)', async () => {
+    it('fails with vault.decrypt_failed when copied to another tenant (row-level security hides the data key)', async () => {
       // The ciphertext names its data key by id; in tenant B's transaction row-level security
-      // hides tenant A's data_keys row, so the keyring finds no such key and answers as it does for
-      // an erased record: 410 vault.key_shredded. Tenant B learns nothing it could not learn from
-      // a made-up key id (next test), and nothing is ever decrypted.
-      await expect(decrypt(tenantB, at(recordId, 'email'), ciphertext)).rejects.toMatchObject({ code: 'vault.key_shredded', status: 410 });
-      await expect(decrypt(tenantB, at(recordId, 'email'), ciphertext, newTestVault({ rootKey }))).rejects.toMatchObject({ code: 'vault.key_shredded' });
+      // hides tenant A's data_keys row, and tenant B never erased a key with that id, so the answer
+      // is the one for any value that does not open: 500 vault.decrypt_failed. Not "erased" (410),
+      // which would tell B that the id exists somewhere. Nothing is ever decrypted.
+      await expect(decrypt(tenantB, at(recordId, 'email'), ciphertext)).rejects.toMatchObject({ code: 'vault.decrypt_failed', status: 500 });
+      await expect(decrypt(tenantB, at(recordId, 'email'), ciphertext, newTestVault({ rootKey }))).rejects.toMatchObject({ code: 'vault.decrypt_failed' });
     });
 
     it('fails with vault.decrypt_failed when opened with the right data key under another tenant id (tenant in the field AAD)', async () => {
@@ -192,9 +192,9 @@ describe(`field encryption on ${backend}`, () => {
       await expect(decrypt(tenantB, at(owner, 'email'), moved, newTestVault({ rootKey }))).rejects.toMatchObject({ code: 'vault.decrypt_failed' });
     });
 
-    it('fails with vault.key_shredded when the key reference names a data key that does not exist', async () => {
+    it('fails with vault.decrypt_failed when the key reference names a data key that never existed', async () => {
       const forged = ciphertext.replace(keyRefOf(ciphertext) as string, newId());
-      await expect(decrypt(tenantA, at(recordId, 'email'), forged)).rejects.toMatchObject({ code: 'vault.key_shredded' });
+      await expect(decrypt(tenantA, at(recordId, 'email'), forged)).rejects.toMatchObject({ code: 'vault.decrypt_failed' });
     });
   });
 

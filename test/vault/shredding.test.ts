@@ -12,7 +12,7 @@ import { backend, openTestDatabase, type TestDatabase } from '../helpers/databas
 import { createTenant, dumpAllRows, newRootKey, newTestVault, rejectionOf } from '../helpers/vault.js';
 
 const rootKey = newRootKey();
-const payment = { role: 'payment', id: 'payment-service' };
+const payment = { role: 'payment', id: 'payment-service', actorType: 'service' as const, purpose: 'refund' };
 let t: TestDatabase;
 let tenant: string;
 /** The process that erases. */

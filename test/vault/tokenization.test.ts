@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/platform/ids.js';
-import type { Vault } from '../../src/vault/index.js';
+import type { Detokenizer, Vault } from '../../src/vault/index.js';
 import { assertNoCardVerificationCode, luhnValid } from '../../src/vault/card-token.js';
 import { backend, openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { createTenant, dumpAllRows, newRootKey, newTestVault, rejectionOf } from '../helpers/vault.js';
+import { createTenant, dumpAllRows, newRootKey, newTestVault, rejectionOf, TEST_NOW } from '../helpers/vault.js';
 
 /** Published test card numbers (card networks' and gateways' documentation; as in src/vault/card-token.test.ts). */
 const TEST_PANS = [
@@ -31,7 +31,7 @@ const TEST_PANS = [
 ];
 
 const rootKey = newRootKey();
-const payment = { role: 'payment', id: 'gateway-adapter' };
+const payment = { role: 'payment', id: 'gateway-adapter', actorType: 'service' as const, purpose: 'recurring_charge' };
 let t: TestDatabase;
 let vault: Vault;
 let tenantA: string;
@@ -52,7 +52,7 @@ function tokenize(tenantId: string, pan: string, options: { keepFirstSix?: boole
   return t.db.withTenant(tenantId, (tx) => vault.tokenizeCard(tx, tenantId, pan, options));
 }
 
-function detokenize(tenantId: string, token: string, actor: { role: string; id: string } = payment) {
+function detokenize(tenantId: string, token: string, actor: Detokenizer = payment) {
   return t.db.withTenant(tenantId, (tx) => vault.detokenizeCard(tx, tenantId, token, actor));
 }
 
@@ -113,6 +113,41 @@ describe(`card tokenization on ${backend}`, () => {
     for (const token of short) await expect(detokenize(tenantA, token)).resolves.toBe('4222222222222');
   });
 
+  it('answers vault.token_space_exhausted (500), not vault.key_in_use, when every token for the card\'s kept digits is taken', async () => {
+    // A 13-digit PAN keeping its first six leaves 3 random digits: 1,000 combinations, of which the
+    // 900 that fail Luhn are its possible tokens. Take all 900 in a tenant of its own; then every
+    // draw collides, so the outcome does not depend on chance.
+    const tenant = await createTenant(t.db, 'tokens-full');
+    const pan = '4222222222222';
+    const taken: string[] = [];
+    for (let middle = 0; middle < 1000; middle++) {
+      const candidate = `${pan.slice(0, 6)}${String(middle).padStart(3, '0')}${pan.slice(-4)}`;
+      if (!luhnValid(candidate)) taken.push(candidate);
+    }
+    expect(taken).toHaveLength(900);
+    const now = new Date(TEST_NOW);
+    await t.db.withTenant(tenant, (tx) =>
+      tx
+        .insertInto('card_tokens')
+        .values(taken.map((token) => ({ id: newId(), tenant_id: tenant, token, pan_ciphertext: 'placeholder', last4: pan.slice(-4), first6: pan.slice(0, 6), owner_table: 'card_tokens', owner_id: newId(), created_at: now })))
+        .execute(),
+    );
+    const countRows = () => t.db.withTenant(tenant, async (tx) => (await tx.selectFrom('card_tokens').select('id').execute()).length);
+
+    const error = await rejectionOf(tokenize(tenant, pan, { keepFirstSix: true }));
+    expect(error).toMatchObject({ code: 'vault.token_space_exhausted', status: 500 });
+    const text = JSON.stringify(error) + String((error as Error).message) + String((error as { detail?: unknown }).detail);
+    expect(text).not.toContain(pan);
+    expect(text).not.toContain(pan.slice(0, 6));
+    expect(await countRows()).toBe(900);
+
+    // The remedy the error names works: without the first six there are 10^8 * 9 tokens.
+    const { token } = await tokenize(tenant, pan);
+    await expect(detokenize(tenant, token)).resolves.toBe(pan);
+    // Tokens are unique per tenant: another tenant's space for the same digits is untouched.
+    await expect(tokenize(tenantB, pan, { keepFirstSix: true })).resolves.toMatchObject({ first6: pan.slice(0, 6), last4: pan.slice(-4) });
+  });
+
   it('stores no PAN anywhere in the database', async () => {
     const dump = await dumpAllRows(t.db);
     for (const pan of TEST_PANS) {
@@ -143,8 +178,40 @@ describe(`card tokenization on ${backend}`, () => {
       await expect(detokenize(tenantA, token)).resolves.toBe('4012888888881881');
     });
 
+    it('records every detokenization in the ledger, in the same transaction: who, which token row, why, last four digits only', async () => {
+      const queued = (tenantId: string) => t.db.withTenant(tenantId, (tx) => tx.selectFrom('ledger_queue').select(['body']).orderBy('id').execute());
+      const before = (await queued(tenantA)).length;
+      await detokenize(tenantA, token, { ...payment, requestId: 'req-42' });
+      const after = await queued(tenantA);
+      expect(after).toHaveLength(before + 1);
+      const row = await t.db.withTenant(tenantA, (tx) => tx.selectFrom('card_tokens').select(['id', 'owner_id']).where('token', '=', token).executeTakeFirstOrThrow());
+      expect(after.at(-1)?.body).toEqual({
+        actor: { type: 'service', id: 'gateway-adapter' },
+        action: 'card.detokenize',
+        targets: { cardToken: row.id, owner: row.owner_id },
+        purpose: 'recurring_charge',
+        requestId: 'req-42',
+        details: { last4: '1881', role: 'payment' },
+      });
+      expect(JSON.stringify(after)).not.toContain('4012888888881881');
+      expect(JSON.stringify(after)).not.toContain(token);
+
+      // A detokenization whose transaction rolls back leaves no entry, and returned no PAN that counted;
+      // a refused one records nothing (the caller records refusals).
+      await rejectionOf(
+        t.db.withTenant(tenantA, async (tx) => {
+          await vault.detokenizeCard(tx, tenantA, token, payment);
+          throw new Error('payment failed');
+        }),
+      );
+      await rejectionOf(detokenize(tenantA, token, { role: 'agent', id: 'someone', purpose: 'refund' }));
+      expect(await queued(tenantA)).toHaveLength(before + 1);
+      // A purpose that is not a purpose code fails the detokenization itself.
+      await expect(detokenize(tenantA, token, { ...payment, purpose: 'Because I want to' })).rejects.toMatchObject({ code: 'ledger.invalid_entry' });
+    });
+
     it.each(['agent', 'supervisor', 'admin', 'auditor', 'Payment', 'payment ', ''])('answers 403 tokens.forbidden to role %j, for any token', async (role) => {
-      const actor = { role, id: 'someone' };
+      const actor = { role, id: 'someone', purpose: 'refund' };
       await expect(detokenize(tenantA, token, actor)).rejects.toMatchObject({ code: 'tokens.forbidden', status: 403 });
       // The same answer for a token that does not exist: no oracle for who may not detokenize.
       await expect(detokenize(tenantA, '4012880000001881', actor)).rejects.toMatchObject({ code: 'tokens.forbidden' });
