@@ -6,15 +6,13 @@
  * inside lets the lookup run in that tenant's row-level-security scope; the random part is the
  * secret. The whole token is hashed, so changing the tenant part yields no match.
  */
-import { randomBytes } from 'node:crypto';
 import type { Database, Tx } from '../db/index.js';
 import { sha256 } from '../platform/crypto.js';
 import { AppError } from '../platform/errors.js';
-import { isUuid, newId } from '../platform/ids.js';
+import { newId } from '../platform/ids.js';
 import { AgentErrors } from './errors.js';
 import type { Role } from './roles.js';
-
-const PREFIX = 'cinv_';
+import { makeTenantToken, tenantOfToken } from './tenant-tokens.js';
 
 export interface IssuedInvitation {
   readonly id: string;
@@ -33,30 +31,13 @@ export interface InvitationSummary {
   readonly expiresAt: Date;
 }
 
-function uuidToBytes(uuid: string): Buffer {
-  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
-}
-
-function bytesToUuid(bytes: Buffer): string {
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 export function makeInvitationToken(tenantId: string): string {
-  return PREFIX + Buffer.concat([uuidToBytes(tenantId), randomBytes(32)]).toString('base64url');
+  return makeTenantToken('cinv', tenantId);
 }
 
 /** The tenant id a token claims, or undefined when the token is malformed. */
 export function tenantOfInvitationToken(token: string): string | undefined {
-  if (!token.startsWith(PREFIX)) return undefined;
-  const body = token.slice(PREFIX.length);
-  if (!/^[A-Za-z0-9_-]{64}$/.test(body)) return undefined;
-  const bytes = Buffer.from(body, 'base64url');
-  if (bytes.length !== 48) return undefined;
-  // Any 16 bytes decode to something uuid-shaped; only ids we could have issued may reach withTenant
-  // (which refuses others with a TypeError, a 500 that would set forged tokens apart).
-  const tenantId = bytesToUuid(bytes.subarray(0, 16));
-  return isUuid(tenantId) ? tenantId : undefined;
+  return tenantOfToken('cinv', token);
 }
 
 /** Creates an invitation inside the caller's transaction (which must be scoped to the tenant). */

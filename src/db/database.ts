@@ -29,10 +29,18 @@ export interface RawSession {
   exec(script: string): Promise<void>;
 }
 
+export interface TenantScopeOptions {
+  /** Also open the identity scope: `agents` by email and their credentials (sign-in code only). */
+  readonly identity?: boolean;
+}
+
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs `fn` in a transaction that sees only `tenantId`'s rows. */
-  withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a transaction that sees only `tenantId`'s rows. With `identity`, it also sees
+   * agents' identities and credentials (sign-in code only; migration 0008).
+   */
+  withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>, options?: TenantScopeOptions): Promise<T>;
   /** Runs `fn` in a platform-administration transaction: tenants and platform tokens, no tenant data. */
   withPlatform<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs `fn` with one exclusive connection under the connecting role (migrations only). */
@@ -186,10 +194,11 @@ class ScopedDatabase implements Database {
     private readonly closeFn: () => Promise<void>,
   ) {}
 
-  withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>, options: TenantScopeOptions = {}): Promise<T> {
     if (!isUuid(tenantId)) throw new TypeError('withTenant needs a tenant id (uuid)');
+    const scope = options.identity === true ? 'identity' : '';
     return this.#transaction(async (tx) => {
-      await sql`select set_config('role', (${APP_ROLE_QUERY}), true), set_config('app.tenant_id', ${tenantId}, true), set_config('app.scope', '', true)`.execute(tx);
+      await sql`select set_config('role', (${APP_ROLE_QUERY}), true), set_config('app.tenant_id', ${tenantId}, true), set_config('app.scope', ${scope}, true)`.execute(tx);
       return fn(tx);
     });
   }

@@ -1,7 +1,7 @@
-export { type Database, type OpenDatabaseOptions, type RawSession, type Tx, openDatabase, openTenantScope } from './database.js';
+export { type Database, type OpenDatabaseOptions, type RawSession, type TenantScopeOptions, type Tx, openDatabase, openTenantScope } from './database.js';
 export { secureDataDir } from './data-dir.js';
 export { DbErrors, isConnectionError, isUniqueViolation } from './errors.js';
 export { type Migration, type MigrationStatus, loadMigrations, migrate, migrationStatus } from './migrate.js';
-export type { CustomersTable, InvitationsTable, PlatformTokensTable, Schema, TenantsTable } from './schema.js';
+export type { CustomersTable, InvitationsTable, PlatformTokensTable, Schema, SessionFactor, SessionLockReason, SessionRevokedReason, TenantsTable } from './schema.js';
 export { type ConnectionIdentity, connectionIdentity } from './identity.js';
 export { refreshPlannerStatistics, startStatisticsRefresh } from './maintenance.js';

@@ -173,6 +173,158 @@ export interface ShreddedDataKeysTable {
   shredded_at: Date;
 }
 
+// ---- agents (migration 0008) -------------------------------------------------------------------
+
+export interface AgentsTable {
+  id: string;
+  email: string;
+  display_name: string;
+  status: 'active' | 'disabled';
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AgentMembershipsTable {
+  tenant_id: string;
+  agent_id: string;
+  role: string;
+  status: 'active' | 'suspended';
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AgentPasswordsTable {
+  agent_id: string;
+  hash: string;
+  changed_at: Date;
+}
+
+export interface AgentTotpTable {
+  id: string;
+  agent_id: string;
+  secret: string;
+  state: 'pending' | 'active';
+  last_used_step: ColumnType<string | null, number | null, number | null>;
+  created_at: Date;
+  confirmed_at: Date | null;
+}
+
+export interface AgentWebauthnCredentialsTable {
+  id: string;
+  agent_id: string;
+  credential_id: string;
+  public_key: Uint8Array;
+  sign_count: ColumnType<string, number, number>;
+  transports: string[];
+  name: string;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: boolean;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+export interface AgentRecoveryCodesTable {
+  agent_id: string;
+  code_hash: Uint8Array;
+  created_at: Date;
+  used_at: Date | null;
+}
+
+export type SessionFactor = 'password' | 'totp' | 'webauthn' | 'recovery';
+export type SessionLockReason = 'idle' | 'presence' | 'multiple_faces' | 'manual';
+export type SessionRevokedReason = 'logout' | 'self' | 'security_officer' | 'replaced' | 'agent_disabled';
+
+export interface AgentSessionsTable {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  token_hash: Uint8Array;
+  kind: 'console' | 'bearer';
+  factor: SessionFactor;
+  csrf_hash: Uint8Array | null;
+  created_at: Date;
+  expires_at: Date;
+  last_activity_at: Date;
+  locked_at: Date | null;
+  lock_reason: SessionLockReason | null;
+  presence_at: Date | null;
+  revoked_at: Date | null;
+  revoked_reason: SessionRevokedReason | null;
+  challenge: string | null;
+  challenge_purpose: 'register' | 'authenticate' | null;
+  challenge_expires_at: Date | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface TenantSecuritySettingsTable {
+  tenant_id: string;
+  settings: ColumnType<Record<string, unknown>, string, string>;
+  updated_at: Date;
+  updated_by: string | null;
+}
+
+export interface AgentShiftsTable {
+  tenant_id: string;
+  agent_id: string;
+  schedule: ColumnType<Record<string, unknown>, string, string>;
+  updated_at: Date;
+  updated_by: string;
+}
+
+export interface AgentShiftExceptionsTable {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  kind: 'overtime';
+  starts_at: Date;
+  ends_at: Date;
+  granted_by: string;
+  created_at: Date;
+}
+
+export interface AgentTrainingTable {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  course: string;
+  completed_at: Date;
+  expires_at: Date;
+  recorded_by: string;
+  created_at: Date;
+}
+
+export interface AgentConductAcksTable {
+  tenant_id: string;
+  agent_id: string;
+  version: string;
+  acknowledged_at: Date;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  key_hash: Uint8Array;
+  scopes: string[];
+  created_by: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export interface SecurityAlertsTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  agent_id: string | null;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+}
+
 export interface Schema {
   schema_migrations: SchemaMigrationsTable;
   tenants: TenantsTable;
@@ -192,4 +344,18 @@ export interface Schema {
   ledger_checkpoints: LedgerCheckpointsTable;
   ledger_witness_queue: LedgerWitnessQueueTable;
   ledger_signing_keys: LedgerSigningKeysTable;
+  agents: AgentsTable;
+  agent_memberships: AgentMembershipsTable;
+  agent_passwords: AgentPasswordsTable;
+  agent_totp: AgentTotpTable;
+  agent_webauthn_credentials: AgentWebauthnCredentialsTable;
+  agent_recovery_codes: AgentRecoveryCodesTable;
+  agent_sessions: AgentSessionsTable;
+  tenant_security_settings: TenantSecuritySettingsTable;
+  agent_shifts: AgentShiftsTable;
+  agent_shift_exceptions: AgentShiftExceptionsTable;
+  agent_training: AgentTrainingTable;
+  agent_conduct_acks: AgentConductAcksTable;
+  api_keys: ApiKeysTable;
+  security_alerts: SecurityAlertsTable;
 }

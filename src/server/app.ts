@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { registerInvitationRoutes } from '../agents/index.js';
+import { createAuthenticator, registerAgentAdminRoutes, registerAuthRoutes, registerInvitationRoutes } from '../agents/index.js';
 import { AppError, ServerErrors } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http.js';
 import { registerLedgerRoutes } from '../ledger/routes.js';
@@ -113,6 +113,8 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
       components: {
         securitySchemes: {
           platformToken: { type: 'http', scheme: 'bearer', description: 'Platform administrator token (`cpa_...`), issued by `custodia init`.' },
+          agentSession: { type: 'apiKey', in: 'cookie', name: '__Host-custodia_session', description: 'Console session cookie (with `x-csrf-token` on state-changing requests).' },
+          agentBearer: { type: 'http', scheme: 'bearer', description: 'Agent session token (`cses_...`) from `POST /v1/auth/sign-in` with `kind: bearer`.' },
         },
       },
     },
@@ -150,6 +152,16 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     invitationUrl: (token) => `${ctx.publicUrl}/invite#${token}`,
   });
   registerInvitationRoutes(app, { db: ctx.db, clock: ctx.clock });
+  const authenticate = createAuthenticator(ctx.sessions);
+  registerAuthRoutes(app, { db: ctx.db, clock: ctx.clock, auth: ctx.auth, sessions: ctx.sessions, authenticate });
+  registerAgentAdminRoutes(app, {
+    db: ctx.db,
+    clock: ctx.clock,
+    sessions: ctx.sessions,
+    authenticate,
+    invitationTtlHours: config.invitationTtlHours,
+    invitationUrl: (token) => `${ctx.publicUrl}/invite#${token}`,
+  });
   registerLedgerRoutes(app, { db: ctx.db });
   registerPages(app);
 

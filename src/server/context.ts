@@ -12,7 +12,10 @@ import { createLogger, type Logger } from '../platform/logger.js';
 import { connectRedis } from '../platform/redis.js';
 import { createTenantService, type TenantService } from '../tenants/index.js';
 import { Ledger, type LedgerSigner, loadSigner } from '../ledger/index.js';
-import { createKeyProvider, createVault, type Vault } from '../vault/index.js';
+import { createKeyProvider, createVault, type KeyProvider, type Vault } from '../vault/index.js';
+import { type AuthService, createAuthService, DEFAULT_PASSWORD_PARAMS, SessionService } from '../agents/index.js';
+import { type EventBus, memoryEventBus, redisEventBus } from '../platform/events.js';
+import { type AttemptCounter, memoryAttemptCounter, redisAttemptCounter } from '../platform/rate-limit.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -23,6 +26,11 @@ export interface AppContext {
   readonly tenants: TenantService;
   readonly vault: Vault;
   readonly ledger: Ledger;
+  /** Shared between server processes through Redis when configured; in-process otherwise. */
+  readonly bus: EventBus;
+  readonly attempts: AttemptCounter;
+  readonly sessions: SessionService;
+  readonly auth: AuthService;
   /** Base URL for links that people open (invitations). Set once the server listens. */
   publicUrl: string;
   close(): Promise<void>;
@@ -126,6 +134,34 @@ export async function createContext(config: Config, options: CreateContextOption
         throw error;
       })),
   });
+  const keyProvider: KeyProvider = createKeyProvider(config, logger);
+  let bus: EventBus;
+  try {
+    bus = redis === undefined ? memoryEventBus({ logger }) : await redisEventBus(redis, { logger });
+  } catch (error) {
+    redis?.disconnect();
+    if (options.db === undefined) await db.close();
+    throw error;
+  }
+  const attempts = redis === undefined ? memoryAttemptCounter({ clock }) : redisAttemptCounter(redis);
+  // Without a shared bus another process cannot tell this one of a revocation: a 1 s cache
+  // bounds how long it takes to bite. With Redis, invalidation is pushed at once.
+  const sessions = new SessionService({ db, clock, bus, logger, cacheTtlMs: redis === undefined ? 1_000 : 10_000 });
+  const auth = createAuthService({
+    db,
+    clock,
+    logger,
+    bus,
+    sessions,
+    attempts,
+    keyProvider,
+    passwordParams: DEFAULT_PASSWORD_PARAMS,
+    issuer: 'Custodia',
+    tenantIdBySlug: async (slug) => {
+      const tenant = await tenants.findTenantBySlug(slug);
+      return tenant?.status === 'active' ? tenant.id : undefined;
+    },
+  });
   return {
     config,
     logger,
@@ -135,8 +171,14 @@ export async function createContext(config: Config, options: CreateContextOption
     tenants,
     vault,
     ledger,
+    bus,
+    attempts,
+    sessions,
+    auth,
     publicUrl: publicUrlOf(config),
     async close() {
+      sessions.close();
+      await bus.close().catch(() => undefined);
       redis?.disconnect();
       if (options.db === undefined) await db.close();
     },

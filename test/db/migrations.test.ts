@@ -332,6 +332,20 @@ describe(`what the migrations leave behind on ${backend}`, () => {
     for (const { table, privilege } of rows) (grants[table] ??= []).push(privilege);
     // A new table must be added here deliberately, with the least privileges it needs.
     expect(grants).toEqual({
+      // Agents (0008): identities and credentials are never deleted by the application (an
+      // agent is disabled); second factors can be removed, sessions only revoked.
+      agent_conduct_acks: ['INSERT', 'SELECT'],
+      agent_memberships: ['INSERT', 'SELECT', 'UPDATE'],
+      agent_passwords: ['INSERT', 'SELECT', 'UPDATE'],
+      agent_recovery_codes: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      agent_sessions: ['INSERT', 'SELECT', 'UPDATE'],
+      agent_shift_exceptions: ['INSERT', 'SELECT'],
+      agent_shifts: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      agent_totp: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      agent_training: ['INSERT', 'SELECT'],
+      agent_webauthn_credentials: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      agents: ['INSERT', 'SELECT', 'UPDATE'],
+      api_keys: ['INSERT', 'SELECT', 'UPDATE'],
       blind_indexes: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
       card_tokens: ['DELETE', 'INSERT', 'SELECT'],
       customers: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
@@ -349,9 +363,11 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       platform_tokens: ['INSERT', 'SELECT', 'UPDATE'],
       custodia_settings: ['SELECT'],
       schema_migrations: ['SELECT'],
+      security_alerts: ['INSERT', 'SELECT', 'UPDATE'],
       shredded_data_keys: ['INSERT', 'SELECT'],
       // Tenant keys are never deleted: a retired key keeps its row with the wrapped bytes erased.
       tenant_keys: ['INSERT', 'SELECT', 'UPDATE'],
+      tenant_security_settings: ['INSERT', 'SELECT', 'UPDATE'],
       tenants: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
     });
   });

@@ -1,0 +1,34 @@
+/**
+ * Alerts for a tenant's security officers: a row they can list and acknowledge, a ledger entry
+ * in the same transaction, and (after commit) an event on the bus for live views.
+ */
+import type { Tx } from '../db/index.js';
+import { recordEntry } from '../ledger/record.js';
+import { newId } from '../platform/ids.js';
+
+export const ALERT_CHANNEL = 'security.alerts';
+
+export type AlertKind = 'agent.login.failures' | 'agent.second_factor.failures' | 'agent.recovery_code.used' | 'agent.session.multiple_faces';
+
+export interface RaisedAlert {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly kind: AlertKind;
+  readonly agentId: string | null;
+}
+
+/** Safe details only: counts and codes, never addresses or what was typed. */
+export async function raiseAlert(tx: Tx, input: { tenantId: string; kind: AlertKind; agentId: string | null; details: Record<string, number | string | boolean>; now: Date }): Promise<RaisedAlert> {
+  const id = newId();
+  await tx
+    .insertInto('security_alerts')
+    .values({ id, tenant_id: input.tenantId, kind: input.kind, agent_id: input.agentId, details: JSON.stringify(input.details), created_at: input.now, acknowledged_at: null, acknowledged_by: null })
+    .execute();
+  await recordEntry(
+    tx,
+    input.tenantId,
+    { actor: { type: 'system', id: 'security-alerts' }, action: 'security.alert.raise', targets: { alert: id, ...(input.agentId === null ? {} : { agent: input.agentId }) }, details: { kind: input.kind, ...input.details } },
+    input.now,
+  );
+  return { id, tenantId: input.tenantId, kind: input.kind, agentId: input.agentId };
+}

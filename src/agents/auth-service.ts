@@ -1,0 +1,435 @@
+/**
+ * Signing in: invitation acceptance, password, second factor (TOTP, recovery codes), factor
+ * enrollment, unlock and sign-out. The rules, not the HTTP: routes call these, and so can a CLI.
+ *
+ * - Uniform failure: an unknown contact center, an unknown address and a wrong password give the
+ *   same error after the same work (one Argon2id verification; `dummyVerify` when there is no
+ *   hash to check), and count against the same throttle key.
+ * - Throttling: failures per account (tenant + address, whether or not it exists) back off
+ *   exponentially after the tenant's threshold; attempts per source address are rate-limited.
+ *   Counters live in Redis when configured, so every process sees them.
+ * - Second factor is mandatory: a password alone gives a session that can only enroll or
+ *   present a second factor. Presenting it replaces the session with a new one (new token, new
+ *   CSRF token): whatever token someone planted before sign-in is worthless after it.
+ * - Everything that happens is recorded in the ledger, in the transaction that does it.
+ */
+import type { Database, SessionFactor, Tx } from '../db/index.js';
+import { isUniqueViolation } from '../db/index.js';
+import { recordEntry } from '../ledger/record.js';
+import type { Clock } from '../platform/clock.js';
+import { sha256 } from '../platform/crypto.js';
+import { AppError } from '../platform/errors.js';
+import type { EventBus } from '../platform/events.js';
+import { newId } from '../platform/ids.js';
+import type { Logger } from '../platform/logger.js';
+import { type AttemptCounter, exponentialBackoffMs } from '../platform/rate-limit.js';
+import type { KeyProvider } from '../vault/index.js';
+import { ALERT_CHANNEL, raiseAlert } from './alerts.js';
+import { AgentErrors } from './errors.js';
+import { tenantOfInvitationToken } from './invitations.js';
+import { compileNetworks } from './networks.js';
+import { checkPassword, dummyVerify, hashPassword, type PasswordParams, verifyPassword } from './password.js';
+import { hashRecoveryCode, matchRecoveryCode, newRecoveryCodes } from './recovery-codes.js';
+import type { Role } from './roles.js';
+import type { IssuedSession, Session, SessionService } from './sessions.js';
+import { loadSecuritySettings, type SecuritySettings } from './settings.js';
+import { newTotpSecret, totpQrSvg, totpUri, verifyTotp } from './totp.js';
+
+export interface AuthServiceDeps {
+  readonly db: Database;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly bus: EventBus;
+  readonly sessions: SessionService;
+  readonly attempts: AttemptCounter;
+  readonly keyProvider: KeyProvider;
+  readonly passwordParams: PasswordParams;
+  /** Finds a tenant's id by its slug (platform scope); undefined when unknown or suspended. */
+  readonly tenantIdBySlug: (slug: string) => Promise<string | undefined>;
+  /** Name shown in authenticator apps. */
+  readonly issuer: string;
+}
+
+export interface ClientInfo {
+  readonly ip?: string | undefined;
+  readonly userAgent?: string | undefined;
+}
+
+export type NextStep = 'second_factor' | 'enroll' | 'done';
+
+export interface SignInResult {
+  readonly session: IssuedSession;
+  readonly next: NextStep;
+  readonly factors: readonly ('totp' | 'recovery')[];
+  /** Shown once, when the first second factor was just registered. */
+  readonly recoveryCodes?: readonly string[];
+}
+
+/** Back-off after repeated failures: 1 s doubling, at most 15 minutes. */
+const BACKOFF = { baseMs: 1_000, maxMs: 15 * 60_000 };
+/** Failures are counted over this window (a quiet hour forgets them). */
+const FAILURE_WINDOW_MS = 60 * 60_000;
+/** Sign-in attempts per source address per minute. */
+const PER_ADDRESS_PER_MINUTE = 60;
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { db, clock, sessions, attempts } = deps;
+
+  const accountKey = (tenant: string, email: string) => `signin:${tenant}:${email}`;
+  const factorKey = (tenantId: string, agentId: string) => `2fa:${tenantId}:${agentId}`;
+
+  async function throttle(key: string, ip: string | undefined): Promise<void> {
+    if (ip !== undefined) {
+      const hit = await attempts.hit(`ip:${ip}`, PER_ADDRESS_PER_MINUTE, 60_000);
+      if (!hit.allowed) throw tooMany(hit.retryAfterMs);
+    }
+    const blocked = await attempts.blockedFor(key);
+    if (blocked > 0) throw tooMany(blocked);
+  }
+
+  /** Counts a failure; returns how many there are now, and blocks for the back-off. */
+  async function countFailure(key: string, settings: SecuritySettings): Promise<number> {
+    const failures = await attempts.fail(key, FAILURE_WINDOW_MS);
+    const backoff = exponentialBackoffMs(failures, { threshold: settings.lockout.threshold, ...BACKOFF });
+    if (backoff > 0) await attempts.block(key, backoff);
+    return failures;
+  }
+
+  async function wrapSecret(agentId: string, totpId: string, secret: string): Promise<string> {
+    return deps.keyProvider.wrap(Buffer.from(secret, 'utf8'), ['agent-totp', agentId, totpId]);
+  }
+
+  async function unwrapSecret(agentId: string, totpId: string, wrapped: string): Promise<string> {
+    return (await deps.keyProvider.unwrap(wrapped, ['agent-totp', agentId, totpId])).toString('utf8');
+  }
+
+  async function factorsOf(tx: Tx, agentId: string): Promise<('totp' | 'recovery')[]> {
+    const totp = await tx.selectFrom('agent_totp').select('id').where('agent_id', '=', agentId).where('state', '=', 'active').executeTakeFirst();
+    const codes = await tx.selectFrom('agent_recovery_codes').select('agent_id').where('agent_id', '=', agentId).where('used_at', 'is', null).limit(1).executeTakeFirst();
+    const out: ('totp' | 'recovery')[] = [];
+    if (totp !== undefined) out.push('totp');
+    if (codes !== undefined) out.push('recovery');
+    return out;
+  }
+
+  /** Replaces a password-only session by a full one (new token): the end of a sign-in. */
+  async function elevate(tx: Tx, session: Session, factor: SessionFactor, settings: SecuritySettings, client: ClientInfo): Promise<IssuedSession> {
+    await sessions.revoke(tx, session.tenantId, { sessionIds: [session.id] }, 'replaced');
+    const issued = await sessions.create(tx, { tenantId: session.tenantId, agentId: session.agentId, kind: session.kind, factor, settings, ip: client.ip, userAgent: client.userAgent });
+    await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.login.second_factor', targets: { agent: session.agentId, session: issued.id }, details: { factor } }, clock.now());
+    return issued;
+  }
+
+  async function failSecondFactor(session: Session, settings: SecuritySettings, factor: 'totp' | 'recovery', reason: string): Promise<never> {
+    const failures = await countFailure(factorKey(session.tenantId, session.agentId), settings);
+    const now = clock.now();
+    const alert = await db.withTenant(session.tenantId, async (tx) => {
+      await recordEntry(tx, session.tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.login.failed', targets: { agent: session.agentId, session: session.id }, details: { stage: factor, reason, failures } }, now);
+      if (failures !== settings.lockout.alertAfter) return undefined;
+      return raiseAlert(tx, { tenantId: session.tenantId, kind: 'agent.second_factor.failures', agentId: session.agentId, details: { failures }, now });
+    });
+    if (alert !== undefined) await publishAlert(alert);
+    throw new AppError(reason === 'replayed' ? AgentErrors.second_factor_replayed : AgentErrors.invalid_second_factor);
+  }
+
+  async function publishAlert(alert: { id: string; tenantId: string; kind: string }): Promise<void> {
+    await deps.bus.publish(ALERT_CHANNEL, { tenantId: alert.tenantId, id: alert.id, kind: alert.kind }).catch((error: unknown) => deps.logger.error({ err: error }, 'could not publish a security alert'));
+  }
+
+  /** Checks a TOTP code for the agent (consuming its time step) inside `tx`. */
+  async function checkTotp(tx: Tx, agentId: string, code: string, state: 'active' | 'pending'): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const row = await tx.selectFrom('agent_totp').selectAll().where('agent_id', '=', agentId).where('state', '=', state).executeTakeFirst();
+    if (row === undefined) return { ok: false, reason: 'no_factor' };
+    const secret = await unwrapSecret(agentId, row.id, row.secret);
+    const lastUsedStep = row.last_used_step === null ? null : Number(row.last_used_step);
+    const result = verifyTotp({ secret, code, now: clock.now(), lastUsedStep });
+    if (!result.ok) return { ok: false, reason: result.reason };
+    // Consumed atomically: of two requests racing with the same code, one updates the row and
+    // the other finds the step already used (a replay), whatever process each runs in.
+    const updated = await tx
+      .updateTable('agent_totp')
+      .set({ last_used_step: result.step })
+      .where('id', '=', row.id)
+      .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', String(result.step))]))
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return { ok: false, reason: 'replayed' };
+    return { ok: true };
+  }
+
+  async function checkRecoveryCode(tx: Tx, agentId: string, code: string): Promise<boolean> {
+    const rows = await tx.selectFrom('agent_recovery_codes').select('code_hash').where('agent_id', '=', agentId).where('used_at', 'is', null).execute();
+    const index = matchRecoveryCode(code, rows.map((r) => Buffer.from(r.code_hash)));
+    if (index < 0) return false;
+    const used = await tx
+      .updateTable('agent_recovery_codes')
+      .set({ used_at: clock.now() })
+      .where('agent_id', '=', agentId)
+      .where('code_hash', '=', Buffer.from((rows[index] as { code_hash: Uint8Array }).code_hash))
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(used.numUpdatedRows) === 1;
+  }
+
+  async function issueRecoveryCodes(tx: Tx, agentId: string): Promise<string[]> {
+    const codes = newRecoveryCodes();
+    const now = clock.now();
+    await tx.deleteFrom('agent_recovery_codes').where('agent_id', '=', agentId).execute();
+    await tx
+      .insertInto('agent_recovery_codes')
+      .values(codes.map((code) => ({ agent_id: agentId, code_hash: hashRecoveryCode(code), created_at: now, used_at: null })))
+      .execute();
+    return codes;
+  }
+
+  return {
+    /**
+     * Accepts an invitation: creates the person's identity with their own password (or, when
+     * the address already has one, checks that password) and their membership in the tenant.
+     */
+    async acceptInvitation(input: { token: string; displayName: string; password: string }): Promise<{ tenantId: string; agentId: string; role: Role }> {
+      const tenantId = tenantOfInvitationToken(input.token);
+      if (tenantId === undefined) throw new AppError(AgentErrors.invitation_invalid);
+      const now = clock.now();
+      const outcome = await db.withTenant(
+        tenantId,
+        async (tx) => {
+          const invitation = await tx
+            .selectFrom('invitations')
+            .innerJoin('tenants', 'tenants.id', 'invitations.tenant_id')
+            .select(['invitations.id', 'invitations.email', 'invitations.role', 'invitations.expires_at', 'invitations.accepted_at', 'invitations.revoked_at', 'tenants.status', 'tenants.name'])
+            .where('invitations.token_hash', '=', sha256(input.token))
+            .forUpdate('invitations')
+            .executeTakeFirst();
+          if (invitation === undefined || invitation.accepted_at !== null || invitation.revoked_at !== null || invitation.expires_at <= now || invitation.status !== 'active') {
+            throw new AppError(AgentErrors.invitation_invalid);
+          }
+          const email = invitation.email.toLowerCase();
+          const existing = await tx
+            .selectFrom('agents')
+            .leftJoin('agent_passwords', 'agent_passwords.agent_id', 'agents.id')
+            .select(['agents.id', 'agents.status', 'agent_passwords.hash'])
+            .where('agents.email', '=', email)
+            .executeTakeFirst();
+          let agentId: string;
+          if (existing === undefined) {
+            const problems = checkPassword(input.password, { email, displayName: input.displayName, tenantName: invitation.name });
+            if (problems.length > 0) {
+              throw new AppError(AgentErrors.weak_password, { detail: problems.map((p) => p.message).join(' '), details: { problems: problems.map((p) => p.code) } });
+            }
+            agentId = newId();
+            await tx.insertInto('agents').values({ id: agentId, email, display_name: input.displayName, status: 'active', created_at: now, updated_at: now }).execute();
+            await tx.insertInto('agent_passwords').values({ agent_id: agentId, hash: await hashPassword(input.password, deps.passwordParams), changed_at: now }).execute();
+          } else {
+            // Someone who already has a Custodia identity (another client of the same BPO) joins
+            // with the password they have; nobody else can attach that identity to a tenant.
+            const check = existing.hash === null ? await dummyVerify(input.password, deps.passwordParams) : await verifyPassword(existing.hash, input.password, deps.passwordParams);
+            if (!check.ok || existing.status !== 'active') throw new AppError(AgentErrors.invalid_credentials);
+            agentId = existing.id;
+          }
+          try {
+            await tx.insertInto('agent_memberships').values({ tenant_id: tenantId, agent_id: agentId, role: invitation.role, status: 'active', created_at: now, updated_at: now }).execute();
+          } catch (error) {
+            if (isUniqueViolation(error)) throw new AppError(AgentErrors.invitation_invalid);
+            throw error;
+          }
+          await tx.updateTable('invitations').set({ accepted_at: now }).where('id', '=', invitation.id).execute();
+          await recordEntry(tx, tenantId, { actor: { type: 'agent', id: agentId }, action: 'agent.invitation.accept', targets: { agent: agentId, invitation: invitation.id }, details: { role: invitation.role, newIdentity: existing === undefined } }, now);
+          return { agentId, role: invitation.role as Role };
+        },
+        { identity: true },
+      );
+      return { tenantId, ...outcome };
+    },
+
+    /** First factor. The session it returns can only present or enroll a second factor. */
+    async signIn(input: { tenant: string; email: string; password: string; kind: 'console' | 'bearer' } & ClientInfo): Promise<SignInResult> {
+      const email = input.email.trim().toLowerCase();
+      const tenantId = await deps.tenantIdBySlug(input.tenant);
+      const key = accountKey(tenantId ?? `?${input.tenant}`, email);
+      await throttle(key, input.ip);
+      if (tenantId === undefined) {
+        await dummyVerify(input.password, deps.passwordParams);
+        await attempts.fail(key, FAILURE_WINDOW_MS);
+        throw new AppError(AgentErrors.invalid_credentials);
+      }
+      const now = clock.now();
+      const found = await db.withTenant(
+        tenantId,
+        async (tx) => {
+          const settings = await loadSecuritySettings(tx, tenantId);
+          const row = await tx
+            .selectFrom('agents')
+            .innerJoin('agent_memberships as m', 'm.agent_id', 'agents.id')
+            .innerJoin('agent_passwords as p', 'p.agent_id', 'agents.id')
+            .select(['agents.id', 'p.hash'])
+            .where('agents.email', '=', email)
+            .where('agents.status', '=', 'active')
+            .where('m.status', '=', 'active')
+            .executeTakeFirst();
+          return { settings, row };
+        },
+        { identity: true },
+      );
+      const { settings, row } = found;
+      const check = row === undefined ? await dummyVerify(input.password, deps.passwordParams) : await verifyPassword(row.hash, input.password, deps.passwordParams);
+      if (!check.ok || row === undefined) {
+        const failures = await countFailure(key, settings);
+        if (row !== undefined) {
+          const alert = await db.withTenant(tenantId, async (tx) => {
+            await recordEntry(tx, tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.login.failed', targets: { agent: row.id }, details: { stage: 'password', failures } }, now);
+            if (failures !== settings.lockout.alertAfter) return undefined;
+            return raiseAlert(tx, { tenantId, kind: 'agent.login.failures', agentId: row.id, details: { failures }, now });
+          });
+          if (alert !== undefined) await publishAlert(alert);
+        }
+        throw new AppError(AgentErrors.invalid_credentials);
+      }
+      await attempts.reset(key);
+      const agentId = row.id;
+      if (settings.allowedNetworks.length > 0 && (input.ip === undefined || !compileNetworks(settings.allowedNetworks).contains(input.ip))) {
+        await db.withTenant(tenantId, (tx) => recordEntry(tx, tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.login.failed', targets: { agent: agentId }, details: { stage: 'network', reason: 'network_not_allowed' } }, now));
+        throw new AppError(AgentErrors.network_not_allowed);
+      }
+      const rehash = check.needsRehash ? await hashPassword(input.password, deps.passwordParams) : undefined;
+      return db.withTenant(
+        tenantId,
+        async (tx) => {
+          if (rehash !== undefined) await tx.updateTable('agent_passwords').set({ hash: rehash, changed_at: now }).where('agent_id', '=', agentId).execute();
+          const factors = await factorsOf(tx, agentId);
+          const session = await sessions.create(tx, { tenantId, agentId, kind: input.kind, factor: 'password', settings, ip: input.ip, userAgent: input.userAgent });
+          await recordEntry(tx, tenantId, { actor: { type: 'agent', id: agentId }, action: 'agent.login.password', targets: { agent: agentId, session: session.id }, details: { kind: input.kind, rehashed: rehash !== undefined } }, now);
+          return { session, next: factors.length > 0 ? 'second_factor' : 'enroll', factors };
+        },
+        { identity: true },
+      );
+    },
+
+    /**
+     * A second factor presented by a session: completes a sign-in (new session), or unlocks a
+     * locked one. Failures count towards the agent's back-off and alert.
+     */
+    async presentSecondFactor(session: Session, input: { method: 'totp' | 'recovery'; code: string } & ClientInfo): Promise<{ session: IssuedSession | null; unlocked: boolean }> {
+      const settings = await sessions.settings(session.tenantId);
+      const key = factorKey(session.tenantId, session.agentId);
+      const blocked = await attempts.blockedFor(key);
+      if (blocked > 0) throw tooMany(blocked);
+      const outcome = await db.withTenant(
+        session.tenantId,
+        async (tx) => {
+          if (input.method === 'totp') {
+            const result = await checkTotp(tx, session.agentId, input.code, 'active');
+            if (!result.ok) return { ok: false as const, reason: result.reason };
+          } else if (!(await checkRecoveryCode(tx, session.agentId, input.code))) {
+            return { ok: false as const, reason: 'invalid' };
+          }
+          const now = clock.now();
+          let alert;
+          if (input.method === 'recovery') {
+            const left = await tx.selectFrom('agent_recovery_codes').select((eb) => eb.fn.countAll<string>().as('n')).where('agent_id', '=', session.agentId).where('used_at', 'is', null).executeTakeFirstOrThrow();
+            alert = await raiseAlert(tx, { tenantId: session.tenantId, kind: 'agent.recovery_code.used', agentId: session.agentId, details: { remaining: Number(left.n) }, now });
+          }
+          if (session.factor === 'password') return { ok: true as const, issued: await elevate(tx, session, input.method, settings, input), unlocked: false, alert };
+          if (session.lockedAt !== null) {
+            await sessions.unlock(tx, session, input.method);
+            return { ok: true as const, issued: null, unlocked: true, alert };
+          }
+          return { ok: true as const, issued: null, unlocked: false, alert };
+        },
+        { identity: true },
+      );
+      if (!outcome.ok) return failSecondFactor(session, settings, input.method, outcome.reason);
+      await attempts.reset(key);
+      if (outcome.alert !== undefined) await publishAlert(outcome.alert);
+      await sessions.published({ tenantId: session.tenantId, sessionIds: [session.id] });
+      return { session: outcome.issued, unlocked: outcome.unlocked };
+    },
+
+    /** Starts (or restarts) TOTP enrollment: a new secret, shown once, not active until confirmed. */
+    async startTotpEnrollment(session: Session): Promise<{ secret: string; uri: string; qrSvg: string }> {
+      return db.withTenant(
+        session.tenantId,
+        async (tx) => {
+          await requireMayEnroll(tx, session);
+          const agent = await tx.selectFrom('agents').select('email').where('id', '=', session.agentId).executeTakeFirstOrThrow();
+          const secret = newTotpSecret();
+          const id = newId();
+          await tx.deleteFrom('agent_totp').where('agent_id', '=', session.agentId).where('state', '=', 'pending').execute();
+          await tx.insertInto('agent_totp').values({ id, agent_id: session.agentId, secret: await wrapSecret(session.agentId, id, secret), state: 'pending', last_used_step: null, created_at: clock.now(), confirmed_at: null }).execute();
+          const uri = totpUri({ issuer: deps.issuer, account: agent.email, secret });
+          return { secret, uri, qrSvg: await totpQrSvg(uri) };
+        },
+        { identity: true },
+      );
+    },
+
+    /**
+     * Confirms TOTP enrollment with a code from the new secret. The first second factor of an
+     * agent also completes their sign-in (new session) and issues recovery codes, shown once.
+     */
+    async confirmTotpEnrollment(session: Session, input: { code: string } & ClientInfo): Promise<{ session: IssuedSession | null; recoveryCodes: string[] | null }> {
+      const settings = await sessions.settings(session.tenantId);
+      const key = factorKey(session.tenantId, session.agentId);
+      const blocked = await attempts.blockedFor(key);
+      if (blocked > 0) throw tooMany(blocked);
+      const outcome = await db.withTenant(
+        session.tenantId,
+        async (tx) => {
+          await requireMayEnroll(tx, session);
+          const pending = await tx.selectFrom('agent_totp').select('id').where('agent_id', '=', session.agentId).where('state', '=', 'pending').executeTakeFirst();
+          if (pending === undefined) throw new AppError(AgentErrors.no_enrollment);
+          const result = await checkTotp(tx, session.agentId, input.code, 'pending');
+          if (!result.ok) return { ok: false as const, reason: result.reason };
+          const now = clock.now();
+          const first = (await factorsOf(tx, session.agentId)).length === 0;
+          await tx.deleteFrom('agent_totp').where('agent_id', '=', session.agentId).where('state', '=', 'active').execute();
+          await tx.updateTable('agent_totp').set({ state: 'active', confirmed_at: now }).where('id', '=', pending.id).execute();
+          await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.factor.enroll', targets: { agent: session.agentId, factor: pending.id }, details: { kind: 'totp', replaced: !first } }, now);
+          const recoveryCodes = first ? await issueRecoveryCodes(tx, session.agentId) : null;
+          const issued = session.factor === 'password' ? await elevate(tx, session, 'totp', settings, input) : null;
+          return { ok: true as const, issued, recoveryCodes };
+        },
+        { identity: true },
+      );
+      if (!outcome.ok) return failSecondFactor(session, settings, 'totp', outcome.reason);
+      await attempts.reset(key);
+      if (outcome.issued !== null) await sessions.published({ tenantId: session.tenantId, sessionIds: [session.id] });
+      return { session: outcome.issued, recoveryCodes: outcome.recoveryCodes };
+    },
+
+    /** New recovery codes (the old ones stop working), for a fully signed-in, unlocked agent. */
+    async regenerateRecoveryCodes(session: Session): Promise<string[]> {
+      return db.withTenant(
+        session.tenantId,
+        async (tx) => {
+          const codes = await issueRecoveryCodes(tx, session.agentId);
+          await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.factor.enroll', targets: { agent: session.agentId }, details: { kind: 'recovery_codes', count: codes.length } }, clock.now());
+          return codes;
+        },
+        { identity: true },
+      );
+    },
+
+    async signOut(session: Session): Promise<void> {
+      await db.withTenant(session.tenantId, async (tx) => {
+        const revoked = await sessions.revoke(tx, session.tenantId, { sessionIds: [session.id] }, 'logout');
+        if (revoked.length > 0) await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.logout', targets: { agent: session.agentId, session: session.id } }, clock.now());
+      });
+      await sessions.published({ tenantId: session.tenantId, sessionIds: [session.id] });
+    },
+  };
+
+  /** A password-only session may enroll only while the agent has no second factor at all. */
+  async function requireMayEnroll(tx: Tx, session: Session): Promise<void> {
+    if (session.factor !== 'password') {
+      if (session.lockedAt !== null) throw new AppError(AgentErrors.session_locked);
+      return;
+    }
+    if ((await factorsOf(tx, session.agentId)).length > 0) throw new AppError(AgentErrors.second_factor_required);
+  }
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+function tooMany(retryAfterMs: number): AppError {
+  return new AppError(AgentErrors.too_many_attempts, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1_000))) } });
+}

@@ -1,0 +1,374 @@
+/**
+ * Agent sessions: opaque random tokens (`cses_...`, see tenant-tokens.ts) of which only the
+ * SHA-256 is stored, one tenant each, with an absolute lifetime, an idle lock and revocation.
+ *
+ * Hot path. Every authenticated request resolves its token; doing that with a database read would
+ * cost a round trip per request, so each process keeps a small cache of resolved sessions:
+ *
+ * - an entry lives at most `cacheTtlMs` (1 s without Redis, so a revocation made by another
+ *   process without a shared bus still bites within one second; longer with Redis, whose
+ *   pub/sub invalidates entries on every process at once);
+ * - every change of a session (revocation, lock, unlock, role change) is published on the event
+ *   bus, and every process drops the entries concerned before the change's request answers;
+ * - activity is kept in memory and written back at most every `activityWriteMs`, so the idle
+ *   lock is precise to that granularity; before locking for idleness the row is read again, in
+ *   case another process saw activity this one did not.
+ */
+import type { Database, SessionFactor, SessionLockReason, SessionRevokedReason, Tx } from '../db/index.js';
+import type { Clock } from '../platform/clock.js';
+import { constantTimeEqual, generateToken, sha256 } from '../platform/crypto.js';
+import type { EventBus } from '../platform/events.js';
+import { newId } from '../platform/ids.js';
+import type { Logger } from '../platform/logger.js';
+import { recordEntry } from '../ledger/record.js';
+import type { Role } from './roles.js';
+import { loadSecuritySettings, type SecuritySettings } from './settings.js';
+import { makeTenantToken, tenantOfToken } from './tenant-tokens.js';
+
+export const SESSION_CHANNEL = 'agents.sessions';
+export const SESSION_COOKIE = 'custodia_session';
+
+export interface Session {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly agentId: string;
+  readonly role: Role;
+  readonly kind: 'console' | 'bearer';
+  readonly factor: SessionFactor;
+  readonly csrfHash: Buffer | null;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  lastActivityAt: Date;
+  lockedAt: Date | null;
+  lockReason: SessionLockReason | null;
+  presenceAt: Date | null;
+}
+
+export interface IssuedSession {
+  readonly id: string;
+  /** The secret: sent once (cookie or body), never stored. */
+  readonly token: string;
+  /** For console sessions: the CSRF token the console sends back in `x-csrf-token`. */
+  readonly csrfToken: string | null;
+  readonly expiresAt: Date;
+}
+
+interface CacheEntry {
+  session: Session;
+  fetchedAt: number;
+}
+
+export interface SessionServiceOptions {
+  readonly db: Database;
+  readonly clock: Clock;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly cacheTtlMs: number;
+  /** Write-back granularity of activity (default 30 s). */
+  readonly activityWriteMs?: number;
+  /** Most cached sessions per process (default 50,000). */
+  readonly maxCached?: number;
+}
+
+type SessionEvent = { tenantId: string; sessionIds?: string[]; agentId?: string };
+
+export class SessionService {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #bus: EventBus;
+  readonly #logger: Logger;
+  readonly #ttl: number;
+  readonly #activityWriteMs: number;
+  readonly #maxCached: number;
+  /** token hash (hex) -> entry */
+  readonly #cache = new Map<string, CacheEntry>();
+  /** Last activity already written to the database, per session object. */
+  readonly #written = new WeakMap<Session, number>();
+  readonly #settings = new Map<string, { settings: SecuritySettings; fetchedAt: number }>();
+  readonly #unsubscribe: () => void;
+
+  constructor(options: SessionServiceOptions) {
+    this.#db = options.db;
+    this.#clock = options.clock;
+    this.#bus = options.bus;
+    this.#logger = options.logger;
+    this.#ttl = options.cacheTtlMs;
+    this.#activityWriteMs = options.activityWriteMs ?? 30_000;
+    this.#maxCached = options.maxCached ?? 50_000;
+    this.#unsubscribe = this.#bus.subscribe(SESSION_CHANNEL, (message) => this.#forget(message as SessionEvent));
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.#cache.clear();
+  }
+
+  /** Creates a session in the caller's (tenant-scoped) transaction. */
+  async create(
+    tx: Tx,
+    input: { tenantId: string; agentId: string; kind: 'console' | 'bearer'; factor: SessionFactor; settings: SecuritySettings; ip?: string | undefined; userAgent?: string | undefined },
+  ): Promise<IssuedSession> {
+    const now = this.#clock.now();
+    const id = newId();
+    const token = makeTenantToken('cses', input.tenantId);
+    const csrfToken = input.kind === 'console' ? generateToken('csrf') : null;
+    const expiresAt = new Date(now.getTime() + input.settings.sessionMaxHours * 3_600_000);
+    await tx
+      .insertInto('agent_sessions')
+      .values({
+        id,
+        tenant_id: input.tenantId,
+        agent_id: input.agentId,
+        token_hash: sha256(token),
+        kind: input.kind,
+        factor: input.factor,
+        csrf_hash: csrfToken === null ? null : sha256(csrfToken),
+        created_at: now,
+        expires_at: expiresAt,
+        last_activity_at: now,
+        locked_at: null,
+        lock_reason: null,
+        presence_at: null,
+        revoked_at: null,
+        revoked_reason: null,
+        challenge: null,
+        challenge_purpose: null,
+        challenge_expires_at: null,
+        ip: input.ip?.slice(0, 64) ?? null,
+        user_agent: input.userAgent?.slice(0, 256) ?? null,
+      })
+      .execute();
+    return { id, token, csrfToken, expiresAt };
+  }
+
+  /**
+   * The live session a token designates, or undefined (malformed, unknown, revoked, expired, or
+   * its agent or membership disabled). Locks are not judged here: see {@link judgeLocks}.
+   */
+  async resolve(token: string): Promise<Session | undefined> {
+    const tenantId = tenantOfToken('cses', token);
+    if (tenantId === undefined) return undefined;
+    const hash = sha256(token);
+    const key = hash.toString('hex');
+    const nowMs = this.#clock.now().getTime();
+    const cached = this.#cache.get(key);
+    if (cached !== undefined && nowMs - cached.fetchedAt < this.#ttl) {
+      if (cached.session.expiresAt.getTime() <= nowMs) return undefined;
+      return cached.session;
+    }
+    const session = await this.#db.withTenant(tenantId, (tx) => this.#load(tx, hash));
+    if (session === undefined || session.expiresAt.getTime() <= nowMs) {
+      this.#cache.delete(key);
+      return undefined;
+    }
+    if (cached !== undefined && cached.session.id === session.id && cached.session.lastActivityAt > session.lastActivityAt) {
+      // Activity this process saw but has not written yet.
+      session.lastActivityAt = cached.session.lastActivityAt;
+    }
+    this.#written.set(session, cached === undefined ? session.lastActivityAt.getTime() : (this.#written.get(cached.session) ?? session.lastActivityAt.getTime()));
+    this.#remember(key, { session, fetchedAt: nowMs });
+    return session;
+  }
+
+  /** True when `csrfToken` is the session's CSRF token (console sessions). */
+  checkCsrf(session: Session, csrfToken: string | undefined): boolean {
+    if (session.csrfHash === null || csrfToken === undefined) return false;
+    return constantTimeEqual(sha256(csrfToken), session.csrfHash);
+  }
+
+  /** The tenant's settings, cached like sessions. */
+  async settings(tenantId: string): Promise<SecuritySettings> {
+    const nowMs = this.#clock.now().getTime();
+    const cached = this.#settings.get(tenantId);
+    if (cached !== undefined && nowMs - cached.fetchedAt < this.#ttl) return cached.settings;
+    const settings = await this.#db.withTenant(tenantId, (tx) => loadSecuritySettings(tx, tenantId));
+    this.#settings.set(tenantId, { settings, fetchedAt: nowMs });
+    return settings;
+  }
+
+  /**
+   * Applies the time-based locks (idle, presence) to a session about to serve a request, locking
+   * it in the database when one applies. Returns the session's lock reason, or null when open.
+   */
+  async judgeLocks(session: Session): Promise<SessionLockReason | null> {
+    if (session.lockedAt !== null) return session.lockReason;
+    const settings = await this.settings(session.tenantId);
+    const now = this.#clock.now();
+    const idleMs = settings.idleLockMinutes * 60_000;
+    if (now.getTime() - session.lastActivityAt.getTime() >= idleMs) {
+      // Another process may have seen activity this one did not: trust the row, not the cache.
+      const fresh = await this.#db.withTenant(session.tenantId, (tx) =>
+        tx.selectFrom('agent_sessions').select(['last_activity_at', 'locked_at', 'lock_reason']).where('id', '=', session.id).executeTakeFirst(),
+      );
+      if (fresh !== undefined && fresh.locked_at === null && now.getTime() - fresh.last_activity_at.getTime() >= idleMs) {
+        await this.lock(session, 'idle');
+        return 'idle';
+      }
+      if (fresh !== undefined && fresh.locked_at !== null) return fresh.lock_reason;
+      if (fresh !== undefined) session.lastActivityAt = fresh.last_activity_at;
+    }
+    if (settings.presence.required) {
+      const seen = session.presenceAt ?? session.createdAt;
+      if (now.getTime() - seen.getTime() >= settings.presence.absenceSeconds * 1_000) {
+        await this.lock(session, 'presence');
+        return 'presence';
+      }
+    }
+    return null;
+  }
+
+  /** Notes activity on an open session (written back at most every `activityWriteMs`). */
+  touch(session: Session): void {
+    const now = this.#clock.now();
+    session.lastActivityAt = now;
+    const written = this.#written.get(session) ?? 0;
+    if (now.getTime() - written < this.#activityWriteMs) return;
+    this.#written.set(session, now.getTime());
+    this.#db
+      .withTenant(session.tenantId, (tx) =>
+        tx.updateTable('agent_sessions').set({ last_activity_at: now }).where('id', '=', session.id).where('last_activity_at', '<', now).execute(),
+      )
+      .catch((error: unknown) => this.#logger.warn({ err: error, session: session.id }, 'could not record session activity'));
+  }
+
+  /** Records a presence heartbeat; locks when it reports absence too long or more faces than allowed. */
+  async heartbeat(session: Session, beat: { present: boolean; faces: number }): Promise<SessionLockReason | null> {
+    const settings = await this.settings(session.tenantId);
+    if (session.lockedAt !== null) return session.lockReason;
+    if (beat.faces > 1 && settings.presence.forbidMultipleFaces) {
+      await this.lock(session, 'multiple_faces', { faces: beat.faces });
+      return 'multiple_faces';
+    }
+    const now = this.#clock.now();
+    if (beat.present && beat.faces >= 1) {
+      const previous = session.presenceAt;
+      session.presenceAt = now;
+      // A heartbeat every few seconds would be a write every few seconds per agent: the row
+      // keeps the time to a quarter of the absence window, enough for other processes.
+      if (previous === null || now.getTime() - previous.getTime() >= (settings.presence.absenceSeconds * 1_000) / 4) {
+        await this.#db.withTenant(session.tenantId, (tx) => tx.updateTable('agent_sessions').set({ presence_at: now }).where('id', '=', session.id).execute());
+      }
+      return null;
+    }
+    if (settings.presence.required) {
+      const seen = session.presenceAt ?? session.createdAt;
+      if (now.getTime() - seen.getTime() >= settings.presence.absenceSeconds * 1_000) {
+        await this.lock(session, 'presence');
+        return 'presence';
+      }
+    }
+    return null;
+  }
+
+  /** Locks a session (ledger entry in the same transaction) and tells every process. */
+  async lock(session: Session, reason: SessionLockReason, details: Record<string, number> = {}): Promise<void> {
+    const now = this.#clock.now();
+    const locked = await this.#db.withTenant(session.tenantId, async (tx) => {
+      const result = await tx
+        .updateTable('agent_sessions')
+        .set({ locked_at: now, lock_reason: reason })
+        .where('id', '=', session.id)
+        .where('locked_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await recordEntry(
+        tx,
+        session.tenantId,
+        { actor: reason === 'manual' ? { type: 'agent', id: session.agentId } : { type: 'system', id: 'session-guard' }, action: 'agent.session.lock', targets: { agent: session.agentId, session: session.id }, details: { reason, ...details } },
+        now,
+      );
+      return true;
+    });
+    session.lockedAt = now;
+    session.lockReason = reason;
+    if (locked) await this.#publish({ tenantId: session.tenantId, sessionIds: [session.id] });
+  }
+
+  /** Unlocks after the caller verified a second factor; activity and presence restart now. */
+  async unlock(tx: Tx, session: Session, factor: SessionFactor): Promise<void> {
+    const now = this.#clock.now();
+    await tx
+      .updateTable('agent_sessions')
+      .set({ locked_at: null, lock_reason: null, last_activity_at: now, presence_at: now })
+      .where('id', '=', session.id)
+      .execute();
+    await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.session.unlock', targets: { agent: session.agentId, session: session.id }, details: { factor, reason: session.lockReason ?? 'none' } }, now);
+    session.lockedAt = null;
+    session.lockReason = null;
+    session.lastActivityAt = now;
+    session.presenceAt = now;
+  }
+
+  /** Revokes sessions by id (in the caller's transaction); call {@link published} after commit. */
+  async revoke(tx: Tx, tenantId: string, where: { sessionIds?: readonly string[]; agentId?: string }, reason: SessionRevokedReason): Promise<string[]> {
+    const now = this.#clock.now();
+    let query = tx.updateTable('agent_sessions').set({ revoked_at: now, revoked_reason: reason }).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null);
+    if (where.sessionIds !== undefined) query = query.where('id', 'in', where.sessionIds.length > 0 ? [...where.sessionIds] : [newId()]);
+    if (where.agentId !== undefined) query = query.where('agent_id', '=', where.agentId);
+    if (where.sessionIds === undefined && where.agentId === undefined) throw new TypeError('revoke needs sessionIds or agentId');
+    const rows = await query.returning('id').execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Tells every process (this one included) to drop what it cached of these sessions. */
+  async published(event: SessionEvent): Promise<void> {
+    await this.#publish(event);
+  }
+
+  async #publish(event: SessionEvent): Promise<void> {
+    this.#forget(event);
+    try {
+      await this.#bus.publish(SESSION_CHANNEL, event as unknown as Record<string, unknown>);
+    } catch (error) {
+      // Other processes still drop the entry when it expires (cacheTtlMs).
+      this.#logger.error({ err: error }, 'could not publish a session change');
+    }
+  }
+
+  #forget(event: SessionEvent): void {
+    const ids = new Set(event.sessionIds ?? []);
+    for (const [key, entry] of this.#cache) {
+      const s = entry.session;
+      if (s.tenantId !== event.tenantId) continue;
+      if (ids.has(s.id) || (event.agentId !== undefined && s.agentId === event.agentId)) this.#cache.delete(key);
+    }
+  }
+
+  #remember(key: string, entry: CacheEntry): void {
+    if (this.#cache.size >= this.#maxCached) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.delete(key);
+    this.#cache.set(key, entry);
+  }
+
+  async #load(tx: Tx, hash: Buffer): Promise<Session | undefined> {
+    const row = await tx
+      .selectFrom('agent_sessions as s')
+      .innerJoin('agent_memberships as m', (j) => j.onRef('m.tenant_id', '=', 's.tenant_id').onRef('m.agent_id', '=', 's.agent_id'))
+      .innerJoin('agents as a', 'a.id', 's.agent_id')
+      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.locked_at', 's.lock_reason', 's.presence_at', 'm.role'])
+      .where('s.token_hash', '=', hash)
+      .where('s.revoked_at', 'is', null)
+      .where('m.status', '=', 'active')
+      .where('a.status', '=', 'active')
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      id: row.id,
+      tenantId: row.tenant_id,
+      agentId: row.agent_id,
+      role: row.role as Role,
+      kind: row.kind,
+      factor: row.factor,
+      csrfHash: row.csrf_hash === null ? null : Buffer.from(row.csrf_hash),
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      lastActivityAt: row.last_activity_at,
+      lockedAt: row.locked_at,
+      lockReason: row.lock_reason,
+      presenceAt: row.presence_at,
+    };
+  }
+}

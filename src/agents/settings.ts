@@ -1,0 +1,85 @@
+/**
+ * A tenant's sign-in and session rules. Stored as one JSON object per tenant
+ * (`tenant_security_settings`); every member has a secure default, so a tenant that never set
+ * anything gets the safe behaviour, and the maxima below cannot be raised by a tenant.
+ */
+import { z } from 'zod';
+import type { Tx } from '../db/index.js';
+import { cidrListSchema } from './networks.js';
+
+/** PCI DSS v4.0 8.2.8: a session idle for more than 15 minutes requires re-authentication. */
+export const MAX_IDLE_LOCK_MINUTES = 15;
+/** No session outlives a long shift. */
+export const MAX_SESSION_HOURS = 24;
+
+export const securitySettingsSchema = z.strictObject({
+  /** Minutes without a request before the session locks (PCI DSS 8.2.8: at most 15). */
+  idleLockMinutes: z.number().int().min(1).max(MAX_IDLE_LOCK_MINUTES).default(MAX_IDLE_LOCK_MINUTES),
+  /** Absolute lifetime of a session, whatever its activity. */
+  sessionMaxHours: z.number().int().min(1).max(MAX_SESSION_HOURS).default(12),
+  presence: z
+    .strictObject({
+      /** Require heartbeats from the agent desktop; without one for `absenceSeconds`, the session locks. */
+      required: z.boolean().default(false),
+      absenceSeconds: z.number().int().min(10).max(3_600).default(60),
+      /** Lock when the webcam check sees more than one face. */
+      forbidMultipleFaces: z.boolean().default(true),
+    })
+    .default({ required: false, absenceSeconds: 60, forbidMultipleFaces: true }),
+  lockout: z
+    .strictObject({
+      /** Failed sign-ins of one account before back-off starts. */
+      threshold: z.number().int().min(3).max(20).default(5),
+      /** Failures (of one account) that raise an alert to security officers. */
+      alertAfter: z.number().int().min(3).max(100).default(10),
+    })
+    .default({ threshold: 5, alertAfter: 10 }),
+  /** Refuse data access to agents without a shift schedule (otherwise only a set schedule binds). */
+  requireShiftSchedule: z.boolean().default(false),
+  /** Courses an agent must hold, unexpired, for access to personal data. */
+  requiredCourses: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/))
+    .max(20)
+    .default(['security_awareness']),
+  /** Code-of-conduct version every agent must have acknowledged (none when null). */
+  conductVersion: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/)
+    .nullable()
+    .default(null),
+  /** Networks remote agents may sign in from (CIDR); empty: any. */
+  allowedNetworks: cidrListSchema.default([]),
+});
+
+export type SecuritySettings = z.output<typeof securitySettingsSchema>;
+export type SecuritySettingsInput = z.input<typeof securitySettingsSchema>;
+
+export const DEFAULT_SECURITY_SETTINGS: SecuritySettings = securitySettingsSchema.parse({});
+
+/**
+ * The tenant's settings, defaults filled in. A stored object that no longer validates (written
+ * by a newer version, or by hand) falls back member by member to the defaults rather than to
+ * something weaker: the schema's defaults are the secure choice.
+ */
+export async function loadSecuritySettings(tx: Tx, tenantId: string): Promise<SecuritySettings> {
+  const row = await tx.selectFrom('tenant_security_settings').select('settings').where('tenant_id', '=', tenantId).executeTakeFirst();
+  if (row === undefined) return DEFAULT_SECURITY_SETTINGS;
+  const parsed = securitySettingsSchema.safeParse(row.settings);
+  if (parsed.success) return parsed.data;
+  const merged: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row.settings)) {
+    if (!(key in securitySettingsSchema.shape)) continue;
+    const single = securitySettingsSchema.safeParse({ [key]: value });
+    if (single.success) merged[key] = value;
+  }
+  return securitySettingsSchema.parse(merged);
+}
+
+export async function saveSecuritySettings(tx: Tx, tenantId: string, settings: SecuritySettings, by: string, now: Date): Promise<void> {
+  const json = JSON.stringify(settings);
+  await tx
+    .insertInto('tenant_security_settings')
+    .values({ tenant_id: tenantId, settings: json, updated_at: now, updated_by: by })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ settings: json, updated_at: now, updated_by: by }))
+    .execute();
+}
