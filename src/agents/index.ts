@@ -19,3 +19,5 @@ export { type Authenticate, createAuthenticator, SESSION_COOKIE_NAME } from './h
 export { DEFAULT_PASSWORD_PARAMS, type PasswordParams } from './password.js';
 export { type IssuedSession, type Session, SESSION_CHANNEL, SessionService } from './sessions.js';
 export { DEFAULT_SECURITY_SETTINGS, type SecuritySettings, securitySettingsSchema } from './settings.js';
+export { API_KEY_SCOPES, type ApiKeyScope, type AuthenticateService, createServiceAuthenticator, type ServicePrincipal } from './api-keys.js';
+export { registerApiKeyRoutes } from './api-key-routes.js';

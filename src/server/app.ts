@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { createAuthenticator, registerAgentAdminRoutes, registerAuthRoutes, registerInvitationRoutes } from '../agents/index.js';
+import { createAuthenticator, createServiceAuthenticator, registerAgentAdminRoutes, registerApiKeyRoutes, registerAuthRoutes, registerInvitationRoutes } from '../agents/index.js';
 import { AppError, ServerErrors } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http.js';
 import { registerLedgerRoutes } from '../ledger/routes.js';
@@ -115,6 +115,7 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
           platformToken: { type: 'http', scheme: 'bearer', description: 'Platform administrator token (`cpa_...`), issued by `custodia init`.' },
           agentSession: { type: 'apiKey', in: 'cookie', name: '__Host-custodia_session', description: 'Console session cookie (with `x-csrf-token` on state-changing requests).' },
           agentBearer: { type: 'http', scheme: 'bearer', description: 'Agent session token (`cses_...`) from `POST /v1/auth/sign-in` with `kind: bearer`.' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'Service account API key (`cak_...`), from `POST /v1/service-accounts/keys`.' },
         },
       },
     },
@@ -162,6 +163,7 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     invitationTtlHours: config.invitationTtlHours,
     invitationUrl: (token) => `${ctx.publicUrl}/invite#${token}`,
   });
+  registerApiKeyRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerLedgerRoutes(app, { db: ctx.db });
   registerPages(app);
 
