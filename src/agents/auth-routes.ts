@@ -30,7 +30,7 @@ const kind = z.enum(['console', 'bearer']).default('console').describe('`console
 
 const issuedView = z.object({
   next: z.enum(['second_factor', 'enroll', 'done']).describe('What the client must do next.'),
-  factors: z.array(z.enum(['totp', 'recovery'])).describe('Second factors the agent has.'),
+  factors: z.array(z.enum(['totp', 'webauthn', 'recovery'])).describe('Second factors the agent has.'),
   expiresAt: z.iso.datetime(),
   token: z.string().optional().describe('Bearer sessions only: the session token, shown once.'),
   csrfToken: z.string().optional().describe('Console sessions only: send it in `x-csrf-token` with every state-changing request.'),
@@ -150,6 +150,133 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
       if (result.session === null) return { confirmed: true as const, ...(result.recoveryCodes === null ? {} : { recoveryCodes: result.recoveryCodes }) };
       sendSessionCookie(reply, result.session, session.kind, clock.now());
       return issuedBody(result.session, session.kind, { next: 'done', factors: ['totp', 'recovery'], ...(result.recoveryCodes === null ? {} : { recoveryCodes: result.recoveryCodes }) });
+    },
+  );
+
+  // ---- WebAuthn (passkeys, security keys) ------------------------------------------------------
+
+  const credentialJson = z.looseObject({ id: z.string().min(1).max(1400), type: z.literal('public-key') }).describe('The JSON the browser gives (e.g. @simplewebauthn/browser).');
+
+  app.post(
+    '/v1/auth/webauthn/registration/options',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Start registering a passkey or security key',
+        description: 'Options for `navigator.credentials.create()`; the challenge is valid for five minutes, once.',
+        security,
+        response: { 200: z.record(z.string(), z.unknown()), ...problemResponses(401, 403, 423) },
+      },
+    },
+    async (request) => auth.webauthn.registrationOptions(await authenticate(request, { stage: 'signin' })) as unknown as Record<string, unknown>,
+  );
+
+  app.post(
+    '/v1/auth/webauthn/registration',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Finish registering a passkey or security key',
+        description: 'User verification is required. The first second factor of an agent also completes their sign-in (new session) and returns recovery codes, once.',
+        security,
+        body: z.strictObject({ response: credentialJson, name: z.string().trim().min(1).max(100) }),
+        response: { 200: z.union([issuedView, z.object({ registered: z.literal(true), id: z.uuid(), recoveryCodes: z.array(z.string()).optional() })]), ...problemResponses(400, 401, 403, 409, 423, 429) },
+      },
+    },
+    async (request, reply) => {
+      const session = await authenticate(request, { stage: 'signin' });
+      const result = await auth.webauthn.register(session, { response: request.body.response as never, name: request.body.name, ip: request.ip, userAgent: request.headers['user-agent'] });
+      if (result.session === null) return { registered: true as const, id: result.id, ...(result.recoveryCodes === null ? {} : { recoveryCodes: result.recoveryCodes }) };
+      sendSessionCookie(reply, result.session, session.kind, clock.now());
+      return issuedBody(result.session, session.kind, { next: 'done', factors: ['webauthn', 'recovery'], ...(result.recoveryCodes === null ? {} : { recoveryCodes: result.recoveryCodes }) });
+    },
+  );
+
+  app.post(
+    '/v1/auth/webauthn/authentication/options',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Start a passkey or security-key check (sign-in or unlock)',
+        security,
+        response: { 200: z.record(z.string(), z.unknown()), ...problemResponses(401, 403) },
+      },
+    },
+    async (request) => auth.webauthn.authenticationOptions(await authenticate(request, { stage: 'signin' })) as unknown as Record<string, unknown>,
+  );
+
+  app.post(
+    '/v1/auth/webauthn/authentication',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Finish a passkey or security-key check: completes a sign-in or unlocks the session',
+        description: 'A signature counter that did not grow (a cloned authenticator) is refused and recorded.',
+        security,
+        body: z.strictObject({ response: credentialJson }),
+        response: { 200: z.union([issuedView, z.object({ unlocked: z.boolean() })]), ...problemResponses(400, 401, 403, 429) },
+      },
+    },
+    async (request, reply) => {
+      const session = await authenticate(request, { stage: 'signin' });
+      const result = await auth.webauthn.authenticate(session, { response: request.body.response as never, ip: request.ip, userAgent: request.headers['user-agent'] });
+      if (result.session === null) return { unlocked: result.unlocked };
+      sendSessionCookie(reply, result.session, session.kind, clock.now());
+      return issuedBody(result.session, session.kind, { next: 'done', factors: [] });
+    },
+  );
+
+  app.delete(
+    '/v1/auth/webauthn/credentials/:id',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Remove one of your passkeys or security keys',
+        description: 'Refused (409) for your last second factor.',
+        security,
+        params: z.strictObject({ id: z.uuid() }),
+        response: { 204: z.null(), ...problemResponses(400, 401, 403, 404, 409, 423) },
+      },
+    },
+    async (request, reply) => {
+      await auth.webauthn.remove(await authenticate(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/v1/auth/factors',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Your second factors',
+        security,
+        response: {
+          200: z.object({
+            totp: z.boolean(),
+            recoveryCodesLeft: z.number().int(),
+            webauthn: z.array(z.object({ id: z.uuid(), name: z.string(), deviceType: z.string(), backedUp: z.boolean(), createdAt: z.iso.datetime(), lastUsedAt: z.iso.datetime().nullable() })),
+          }),
+          ...problemResponses(401, 403, 423),
+        },
+      },
+    },
+    async (request) => {
+      const s = await authenticate(request);
+      return db.withTenant(
+        s.tenantId,
+        async (tx) => {
+          const totp = await tx.selectFrom('agent_totp').select('id').where('agent_id', '=', s.agentId).where('state', '=', 'active').executeTakeFirst();
+          const left = await tx.selectFrom('agent_recovery_codes').select((eb) => eb.fn.countAll<string>().as('n')).where('agent_id', '=', s.agentId).where('used_at', 'is', null).executeTakeFirstOrThrow();
+          const keys = await tx.selectFrom('agent_webauthn_credentials').select(['id', 'name', 'device_type', 'backed_up', 'created_at', 'last_used_at']).where('agent_id', '=', s.agentId).orderBy('created_at').execute();
+          return {
+            totp: totp !== undefined,
+            recoveryCodesLeft: Number(left.n),
+            webauthn: keys.map((k) => ({ id: k.id, name: k.name, deviceType: k.device_type, backedUp: k.backed_up, createdAt: k.created_at.toISOString(), lastUsedAt: k.last_used_at?.toISOString() ?? null })),
+          };
+        },
+        { identity: true },
+      );
     },
   );
 

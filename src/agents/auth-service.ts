@@ -34,6 +34,7 @@ import type { Role } from './roles.js';
 import type { IssuedSession, Session, SessionService } from './sessions.js';
 import { loadSecuritySettings, type SecuritySettings } from './settings.js';
 import { newTotpSecret, totpQrSvg, totpUri, verifyTotp } from './totp.js';
+import { type RelyingParty, type WebAuthnFactors, webAuthnFactors } from './webauthn.js';
 
 export interface AuthServiceDeps {
   readonly db: Database;
@@ -48,6 +49,8 @@ export interface AuthServiceDeps {
   readonly tenantIdBySlug: (slug: string) => Promise<string | undefined>;
   /** Name shown in authenticator apps. */
   readonly issuer: string;
+  /** The WebAuthn relying party (from the public URL, which is known once the server listens). */
+  readonly relyingParty: () => RelyingParty;
 }
 
 export interface ClientInfo {
@@ -56,11 +59,12 @@ export interface ClientInfo {
 }
 
 export type NextStep = 'second_factor' | 'enroll' | 'done';
+export type FactorKind = 'totp' | 'webauthn' | 'recovery';
 
 export interface SignInResult {
   readonly session: IssuedSession;
   readonly next: NextStep;
-  readonly factors: readonly ('totp' | 'recovery')[];
+  readonly factors: readonly FactorKind[];
   /** Shown once, when the first second factor was just registered. */
   readonly recoveryCodes?: readonly string[];
 }
@@ -103,11 +107,13 @@ export function createAuthService(deps: AuthServiceDeps) {
     return (await deps.keyProvider.unwrap(wrapped, ['agent-totp', agentId, totpId])).toString('utf8');
   }
 
-  async function factorsOf(tx: Tx, agentId: string): Promise<('totp' | 'recovery')[]> {
+  async function factorsOf(tx: Tx, agentId: string): Promise<FactorKind[]> {
     const totp = await tx.selectFrom('agent_totp').select('id').where('agent_id', '=', agentId).where('state', '=', 'active').executeTakeFirst();
+    const key = await tx.selectFrom('agent_webauthn_credentials').select('id').where('agent_id', '=', agentId).limit(1).executeTakeFirst();
     const codes = await tx.selectFrom('agent_recovery_codes').select('agent_id').where('agent_id', '=', agentId).where('used_at', 'is', null).limit(1).executeTakeFirst();
-    const out: ('totp' | 'recovery')[] = [];
+    const out: FactorKind[] = [];
     if (totp !== undefined) out.push('totp');
+    if (key !== undefined) out.push('webauthn');
     if (codes !== undefined) out.push('recovery');
     return out;
   }
@@ -120,7 +126,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     return issued;
   }
 
-  async function failSecondFactor(session: Session, settings: SecuritySettings, factor: 'totp' | 'recovery', reason: string): Promise<never> {
+  async function failSecondFactor(session: Session, settings: SecuritySettings, factor: FactorKind, reason: string): Promise<never> {
     const failures = await countFailure(factorKey(session.tenantId, session.agentId), settings);
     const now = clock.now();
     const alert = await db.withTenant(session.tenantId, async (tx) => {
@@ -408,6 +414,23 @@ export function createAuthService(deps: AuthServiceDeps) {
         { identity: true },
       );
     },
+
+    /** WebAuthn passkeys: registration and authentication ceremonies (webauthn.ts). */
+    webauthn: webAuthnFactors({
+      db,
+      clock,
+      relyingParty: deps.relyingParty,
+      attempts,
+      factorKey,
+      mayEnroll: requireMayEnroll,
+      factorsOf,
+      issueRecoveryCodes,
+      elevate: (tx, session, settings, client) => elevate(tx, session, 'webauthn', settings, client),
+      fail: (session, settings, reason) => failSecondFactor(session, settings, 'webauthn', reason),
+      settingsOf: (tenantId) => sessions.settings(tenantId),
+      unlock: (tx, session) => sessions.unlock(tx, session, 'webauthn'),
+      published: (tenantId, sessionIds) => sessions.published({ tenantId, sessionIds }),
+    }) satisfies WebAuthnFactors,
 
     async signOut(session: Session): Promise<void> {
       await db.withTenant(session.tenantId, async (tx) => {

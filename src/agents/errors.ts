@@ -21,6 +21,8 @@ export const AgentErrors = defineErrors('agents', {
   not_found: { status: 404, title: 'Agent not found' },
   session_not_found: { status: 404, title: 'Session not found' },
   factor_conflict: { status: 409, title: 'This second factor is already registered' },
+  factor_not_found: { status: 404, title: 'Second factor not found' },
+  last_factor: { status: 409, title: 'This is your last second factor; register another one first' },
   no_enrollment: { status: 409, title: 'No second-factor enrollment is in progress' },
   api_key_not_found: { status: 404, title: 'API key not found' },
   invalid_shift_schedule: { status: 400, title: 'The shift schedule is not valid' },

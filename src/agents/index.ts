@@ -21,3 +21,4 @@ export { type IssuedSession, type Session, SESSION_CHANNEL, SessionService } fro
 export { DEFAULT_SECURITY_SETTINGS, type SecuritySettings, securitySettingsSchema } from './settings.js';
 export { API_KEY_SCOPES, type ApiKeyScope, type AuthenticateService, createServiceAuthenticator, type ServicePrincipal } from './api-keys.js';
 export { registerApiKeyRoutes } from './api-key-routes.js';
+export { type RelyingParty, relyingPartyOf, type WebAuthnFactors } from './webauthn.js';

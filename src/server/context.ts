@@ -13,7 +13,7 @@ import { connectRedis } from '../platform/redis.js';
 import { createTenantService, type TenantService } from '../tenants/index.js';
 import { Ledger, type LedgerSigner, loadSigner } from '../ledger/index.js';
 import { createKeyProvider, createVault, type KeyProvider, type Vault } from '../vault/index.js';
-import { type AuthService, createAuthService, DEFAULT_PASSWORD_PARAMS, SessionService } from '../agents/index.js';
+import { type AuthService, createAuthService, DEFAULT_PASSWORD_PARAMS, relyingPartyOf, SessionService } from '../agents/index.js';
 import { type EventBus, memoryEventBus, redisEventBus } from '../platform/events.js';
 import { type AttemptCounter, memoryAttemptCounter, redisAttemptCounter } from '../platform/rate-limit.js';
 
@@ -157,12 +157,14 @@ export async function createContext(config: Config, options: CreateContextOption
     keyProvider,
     passwordParams: DEFAULT_PASSWORD_PARAMS,
     issuer: 'Custodia',
+    // The public URL is final only once the server listens (port 0): read it when needed.
+    relyingParty: () => relyingPartyOf(context.publicUrl),
     tenantIdBySlug: async (slug) => {
       const tenant = await tenants.findTenantBySlug(slug);
       return tenant?.status === 'active' ? tenant.id : undefined;
     },
   });
-  return {
+  const context: AppContext = {
     config,
     logger,
     clock,
@@ -183,4 +185,5 @@ export async function createContext(config: Config, options: CreateContextOption
       if (options.db === undefined) await db.close();
     },
   };
+  return context;
 }
