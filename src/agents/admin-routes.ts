@@ -259,11 +259,25 @@ export function registerAgentAdminRoutes(app: HttpApp, deps: AdminRouteDeps): vo
           {
             actor: { type: 'agent', id: s.agentId },
             action: 'security.settings.update',
-            details: { idleLockMinutes: request.body.idleLockMinutes, sessionMaxHours: request.body.sessionMaxHours, presenceRequired: request.body.presence.required, networks: request.body.allowedNetworks.length, requireShiftSchedule: request.body.requireShiftSchedule },
+            // Every rule, so that quietly weakening one shows in the ledger (networks by count).
+            details: {
+              idleLockMinutes: request.body.idleLockMinutes,
+              sessionMaxHours: request.body.sessionMaxHours,
+              presenceRequired: request.body.presence.required,
+              presenceAbsenceSeconds: request.body.presence.absenceSeconds,
+              forbidMultipleFaces: request.body.presence.forbidMultipleFaces,
+              lockoutThreshold: request.body.lockout.threshold,
+              lockoutAlertAfter: request.body.lockout.alertAfter,
+              requireShiftSchedule: request.body.requireShiftSchedule,
+              requiredCourses: request.body.requiredCourses.join(' ') || 'none',
+              conductVersion: request.body.conductVersion,
+              networks: request.body.allowedNetworks.length,
+            },
           },
           now,
         );
       });
+      await sessions.published({ tenantId: s.tenantId, settings: true });
       return request.body;
     },
   );

@@ -11,7 +11,7 @@ import { type HttpApp, problemResponses } from '../platform/http.js';
 import { assertDataAccess } from './access-gate.js';
 import type { AuthService } from './auth-service.js';
 import { AgentErrors } from './errors.js';
-import { type Authenticate, clearSessionCookie, sendSessionCookie } from './http-auth.js';
+import { type Authenticate, clearSessionCookie, requireOpenIfSignedIn, sendSessionCookie } from './http-auth.js';
 import { roleSchema } from './roles.js';
 import type { IssuedSession, SessionService } from './sessions.js';
 
@@ -130,7 +130,11 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
         response: { 200: z.object({ secret: z.string(), uri: z.string(), qrSvg: z.string() }), ...problemResponses(401, 403, 423) },
       },
     },
-    async (request) => auth.startTotpEnrollment(await authenticate(request, { stage: 'signin' })),
+    async (request) => {
+      const session = await authenticate(request, { stage: 'signin' });
+      await requireOpenIfSignedIn(sessions, session);
+      return auth.startTotpEnrollment(session);
+    },
   );
 
   app.post(
@@ -146,6 +150,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     },
     async (request, reply) => {
       const session = await authenticate(request, { stage: 'signin' });
+      await requireOpenIfSignedIn(sessions, session);
       const result = await auth.confirmTotpEnrollment(session, { code: request.body.code, ip: request.ip, userAgent: request.headers['user-agent'] });
       if (result.session === null) return { confirmed: true as const, ...(result.recoveryCodes === null ? {} : { recoveryCodes: result.recoveryCodes }) };
       sendSessionCookie(reply, result.session, session.kind, clock.now());
@@ -168,7 +173,11 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
         response: { 200: z.record(z.string(), z.unknown()), ...problemResponses(401, 403, 423) },
       },
     },
-    async (request) => auth.webauthn.registrationOptions(await authenticate(request, { stage: 'signin' })) as unknown as Record<string, unknown>,
+    async (request) => {
+      const session = await authenticate(request, { stage: 'signin' });
+      await requireOpenIfSignedIn(sessions, session);
+      return auth.webauthn.registrationOptions(session) as unknown as Record<string, unknown>;
+    },
   );
 
   app.post(
@@ -185,6 +194,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     },
     async (request, reply) => {
       const session = await authenticate(request, { stage: 'signin' });
+      await requireOpenIfSignedIn(sessions, session);
       const result = await auth.webauthn.register(session, { response: request.body.response as never, name: request.body.name, ip: request.ip, userAgent: request.headers['user-agent'] });
       if (result.session === null) return { registered: true as const, id: result.id, ...(result.recoveryCodes === null ? {} : { recoveryCodes: result.recoveryCodes }) };
       sendSessionCookie(reply, result.session, session.kind, clock.now());
@@ -219,6 +229,8 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     },
     async (request, reply) => {
       const session = await authenticate(request, { stage: 'signin' });
+      // As with codes: a session past its idle limit is locked first, so the key unlocks it.
+      if (session.factor !== 'password' && (await sessions.judgeLocks(session)) === null) return { unlocked: false };
       const result = await auth.webauthn.authenticate(session, { response: request.body.response as never, ip: request.ip, userAgent: request.headers['user-agent'] });
       if (result.session === null) return { unlocked: result.unlocked };
       sendSessionCookie(reply, result.session, session.kind, clock.now());

@@ -32,7 +32,7 @@ import { checkPassword, dummyVerify, hashPassword, type PasswordParams, verifyPa
 import { hashRecoveryCode, matchRecoveryCode, newRecoveryCodes } from './recovery-codes.js';
 import type { Role } from './roles.js';
 import type { IssuedSession, Session, SessionService } from './sessions.js';
-import { loadSecuritySettings, type SecuritySettings } from './settings.js';
+import { DEFAULT_SECURITY_SETTINGS, loadSecuritySettings, type SecuritySettings } from './settings.js';
 import { newTotpSecret, totpQrSvg, totpUri, verifyTotp } from './totp.js';
 import { type RelyingParty, type WebAuthnFactors, webAuthnFactors } from './webauthn.js';
 
@@ -79,8 +79,11 @@ const PER_ADDRESS_PER_MINUTE = 60;
 export function createAuthService(deps: AuthServiceDeps) {
   const { db, clock, sessions, attempts } = deps;
 
-  const accountKey = (tenant: string, email: string) => `signin:${tenant}:${email}`;
-  const factorKey = (tenantId: string, agentId: string) => `2fa:${tenantId}:${agentId}`;
+  // Keyed by the person, not the tenant: one password and one authenticator serve every tenant
+  // they work for, so guesses through several tenants count together, and an unknown tenant
+  // throttles exactly like a known one.
+  const accountKey = (email: string) => `signin:${email}`;
+  const factorKey = (_tenantId: string, agentId: string) => `2fa:${agentId}`;
 
   async function throttle(key: string, ip: string | undefined): Promise<void> {
     if (ip !== undefined) {
@@ -196,43 +199,74 @@ export function createAuthService(deps: AuthServiceDeps) {
       const tenantId = tenantOfInvitationToken(input.token);
       if (tenantId === undefined) throw new AppError(AgentErrors.invitation_invalid);
       const now = clock.now();
+      const tokenHash = sha256(input.token);
+
+      // The invitation and whoever already holds its address, read in one short transaction:
+      // the Argon2id work below runs outside any transaction (it would hold the embedded
+      // database's only session, or a pooled connection and the invitation's row lock).
+      const readInvitation = (tx: Tx, lock: boolean) => {
+        let query = tx
+          .selectFrom('invitations')
+          .innerJoin('tenants', 'tenants.id', 'invitations.tenant_id')
+          .select(['invitations.id', 'invitations.email', 'invitations.role', 'invitations.expires_at', 'invitations.accepted_at', 'invitations.revoked_at', 'tenants.status', 'tenants.name'])
+          .where('invitations.token_hash', '=', tokenHash);
+        if (lock) query = query.forUpdate('invitations');
+        return query.executeTakeFirst();
+      };
+      const readIdentity = (tx: Tx, email: string) =>
+        tx.selectFrom('agents').leftJoin('agent_passwords', 'agent_passwords.agent_id', 'agents.id').select(['agents.id', 'agents.status', 'agent_passwords.hash']).where('agents.email', '=', email).executeTakeFirst();
+      const usable = (inv: Awaited<ReturnType<typeof readInvitation>>) => inv !== undefined && inv.accepted_at === null && inv.revoked_at === null && inv.expires_at > now && inv.status === 'active';
+
+      const before = await db.withTenant(
+        tenantId,
+        async (tx) => {
+          const invitation = await readInvitation(tx, false);
+          if (invitation === undefined || !usable(invitation)) throw new AppError(AgentErrors.invitation_invalid);
+          return { invitation, existing: await readIdentity(tx, invitation.email.toLowerCase()) };
+        },
+        { identity: true },
+      );
+      const email = before.invitation.email.toLowerCase();
+      let newHash: string | undefined;
+      if (before.existing === undefined) {
+        const problems = checkPassword(input.password, { email, displayName: input.displayName, tenantName: before.invitation.name });
+        if (problems.length > 0) {
+          throw new AppError(AgentErrors.weak_password, { detail: problems.map((p) => p.message).join(' '), details: { problems: problems.map((p) => p.code) } });
+        }
+        newHash = await hashPassword(input.password, deps.passwordParams);
+      } else {
+        // Someone who already has a Custodia identity (another client of the same BPO) joins
+        // with the password they have; nobody else can attach that identity to a tenant. The
+        // guesses count with sign-in failures: an invitation is not a way around the throttle.
+        const key = accountKey(email);
+        await throttle(key, undefined);
+        const hash = before.existing.hash;
+        const check = hash === null ? await dummyVerify(input.password, deps.passwordParams) : await verifyPassword(hash, input.password, deps.passwordParams);
+        if (!check.ok || before.existing.status !== 'active') {
+          await countFailure(key, DEFAULT_SECURITY_SETTINGS);
+          throw new AppError(AgentErrors.invalid_credentials);
+        }
+      }
+
       const outcome = await db.withTenant(
         tenantId,
         async (tx) => {
-          const invitation = await tx
-            .selectFrom('invitations')
-            .innerJoin('tenants', 'tenants.id', 'invitations.tenant_id')
-            .select(['invitations.id', 'invitations.email', 'invitations.role', 'invitations.expires_at', 'invitations.accepted_at', 'invitations.revoked_at', 'tenants.status', 'tenants.name'])
-            .where('invitations.token_hash', '=', sha256(input.token))
-            .forUpdate('invitations')
-            .executeTakeFirst();
-          if (invitation === undefined || invitation.accepted_at !== null || invitation.revoked_at !== null || invitation.expires_at <= now || invitation.status !== 'active') {
-            throw new AppError(AgentErrors.invitation_invalid);
+          // Again, locked: the invitation is used once, and the identity is still as checked.
+          const invitation = await readInvitation(tx, true);
+          if (invitation === undefined || !usable(invitation)) throw new AppError(AgentErrors.invitation_invalid);
+          const existing = await readIdentity(tx, email);
+          if ((existing === undefined) !== (before.existing === undefined) || (existing !== undefined && existing.id !== before.existing?.id)) {
+            throw new AppError(AgentErrors.invitation_invalid, { detail: 'The invitation changed while it was being accepted; try again' });
           }
-          const email = invitation.email.toLowerCase();
-          const existing = await tx
-            .selectFrom('agents')
-            .leftJoin('agent_passwords', 'agent_passwords.agent_id', 'agents.id')
-            .select(['agents.id', 'agents.status', 'agent_passwords.hash'])
-            .where('agents.email', '=', email)
-            .executeTakeFirst();
           let agentId: string;
-          if (existing === undefined) {
-            const problems = checkPassword(input.password, { email, displayName: input.displayName, tenantName: invitation.name });
-            if (problems.length > 0) {
-              throw new AppError(AgentErrors.weak_password, { detail: problems.map((p) => p.message).join(' '), details: { problems: problems.map((p) => p.code) } });
-            }
-            agentId = newId();
-            await tx.insertInto('agents').values({ id: agentId, email, display_name: input.displayName, status: 'active', created_at: now, updated_at: now }).execute();
-            await tx.insertInto('agent_passwords').values({ agent_id: agentId, hash: await hashPassword(input.password, deps.passwordParams), changed_at: now }).execute();
-          } else {
-            // Someone who already has a Custodia identity (another client of the same BPO) joins
-            // with the password they have; nobody else can attach that identity to a tenant.
-            const check = existing.hash === null ? await dummyVerify(input.password, deps.passwordParams) : await verifyPassword(existing.hash, input.password, deps.passwordParams);
-            if (!check.ok || existing.status !== 'active') throw new AppError(AgentErrors.invalid_credentials);
-            agentId = existing.id;
-          }
           try {
+            if (existing === undefined) {
+              agentId = newId();
+              await tx.insertInto('agents').values({ id: agentId, email, display_name: input.displayName, status: 'active', created_at: now, updated_at: now }).execute();
+              await tx.insertInto('agent_passwords').values({ agent_id: agentId, hash: newHash as string, changed_at: now }).execute();
+            } else {
+              agentId = existing.id;
+            }
             await tx.insertInto('agent_memberships').values({ tenant_id: tenantId, agent_id: agentId, role: invitation.role, status: 'active', created_at: now, updated_at: now }).execute();
           } catch (error) {
             if (isUniqueViolation(error)) throw new AppError(AgentErrors.invitation_invalid);
@@ -251,11 +285,11 @@ export function createAuthService(deps: AuthServiceDeps) {
     async signIn(input: { tenant: string; email: string; password: string; kind: 'console' | 'bearer' } & ClientInfo): Promise<SignInResult> {
       const email = input.email.trim().toLowerCase();
       const tenantId = await deps.tenantIdBySlug(input.tenant);
-      const key = accountKey(tenantId ?? `?${input.tenant}`, email);
+      const key = accountKey(email);
       await throttle(key, input.ip);
       if (tenantId === undefined) {
         await dummyVerify(input.password, deps.passwordParams);
-        await attempts.fail(key, FAILURE_WINDOW_MS);
+        await countFailure(key, DEFAULT_SECURITY_SETTINGS);
         throw new AppError(AgentErrors.invalid_credentials);
       }
       const now = clock.now();
@@ -290,12 +324,14 @@ export function createAuthService(deps: AuthServiceDeps) {
         }
         throw new AppError(AgentErrors.invalid_credentials);
       }
-      await attempts.reset(key);
       const agentId = row.id;
       if (settings.allowedNetworks.length > 0 && (input.ip === undefined || !compileNetworks(settings.allowedNetworks).contains(input.ip))) {
+        // The same 401 as a wrong password, so that an outsider cannot use this check to learn
+        // that a guessed password was right; the ledger tells the security officer why.
         await db.withTenant(tenantId, (tx) => recordEntry(tx, tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.login.failed', targets: { agent: agentId }, details: { stage: 'network', reason: 'network_not_allowed' } }, now));
-        throw new AppError(AgentErrors.network_not_allowed);
+        throw new AppError(AgentErrors.invalid_credentials);
       }
+      await attempts.reset(key);
       const rehash = check.needsRehash ? await hashPassword(input.password, deps.passwordParams) : undefined;
       return db.withTenant(
         tenantId,
@@ -315,6 +351,9 @@ export function createAuthService(deps: AuthServiceDeps) {
      * locked one. Failures count towards the agent's back-off and alert.
      */
     async presentSecondFactor(session: Session, input: { method: 'totp' | 'recovery'; code: string } & ClientInfo): Promise<{ session: IssuedSession | null; unlocked: boolean }> {
+      // A signed-in session past its idle or presence limit is locked first, so the code unlocks
+      // it; an open one has nothing to prove, and must not burn a code (or a recovery code).
+      if (session.factor !== 'password' && (await sessions.judgeLocks(session)) === null) return { session: null, unlocked: false };
       const settings = await sessions.settings(session.tenantId);
       const key = factorKey(session.tenantId, session.agentId);
       const blocked = await attempts.blockedFor(key);

@@ -10,7 +10,6 @@ export const AgentErrors = defineErrors('agents', {
   csrf_failed: { status: 403, title: 'Missing or wrong CSRF token' },
   forbidden: { status: 403, title: 'Your role does not allow this' },
   second_factor_required: { status: 403, title: 'Confirm your sign-in with your second factor first' },
-  enrollment_required: { status: 403, title: 'Register a second factor first' },
   invalid_second_factor: { status: 401, title: 'The code or security key was not accepted' },
   second_factor_replayed: { status: 401, title: 'This code was already used; wait for the next one' },
   session_locked: { status: 423, title: 'The session is locked; confirm it is you with your second factor' },

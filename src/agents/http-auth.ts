@@ -40,6 +40,16 @@ export function sessionTokenOf(request: FastifyRequest): { token: string; viaCoo
   return token === undefined || token.length === 0 ? undefined : { token, viaCookie: true };
 }
 
+/**
+ * For routes that a password-only session may use (presenting or registering a second factor):
+ * once signed in, the same routes need an open session, idle and presence limits included.
+ */
+export async function requireOpenIfSignedIn(sessions: SessionService, session: Session): Promise<void> {
+  if (session.factor === 'password') return;
+  const lock = await sessions.judgeLocks(session);
+  if (lock !== null) throw new AppError(AgentErrors.session_locked, { details: { reason: lock } });
+}
+
 export function createAuthenticator(sessions: SessionService) {
   return async function authenticate(request: FastifyRequest, options: AuthenticateOptions = {}): Promise<Session> {
     const presented = sessionTokenOf(request);
@@ -54,6 +64,8 @@ export function createAuthenticator(sessions: SessionService) {
     if (stage !== 'signin' && session.factor === 'password') throw new AppError(AgentErrors.second_factor_required);
     if (options.roles !== undefined && !options.roles.includes(session.role)) throw new AppError(AgentErrors.forbidden);
     if (stage === 'active') {
+      // The tenant's allowed networks bind every request, not only the sign-in.
+      if (!(await sessions.networkAllowed(session.tenantId, request.ip))) throw new AppError(AgentErrors.network_not_allowed);
       const lock = await sessions.judgeLocks(session);
       if (lock !== null) throw new AppError(AgentErrors.session_locked, { details: { reason: lock } });
       if (options.activity !== false) sessions.touch(session);

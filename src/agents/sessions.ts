@@ -22,11 +22,13 @@ import { newId } from '../platform/ids.js';
 import type { Logger } from '../platform/logger.js';
 import { recordEntry } from '../ledger/record.js';
 import type { Role } from './roles.js';
-import { loadSecuritySettings, type SecuritySettings } from './settings.js';
+import { compileNetworks, type NetworkList } from './networks.js';
+import { loadSecuritySettings, parseSecuritySettings, type SecuritySettings } from './settings.js';
 import { makeTenantToken, tenantOfToken } from './tenant-tokens.js';
 
 export const SESSION_CHANNEL = 'agents.sessions';
-export const SESSION_COOKIE = 'custodia_session';
+/** A session that passed only the password has this long to present a second factor. */
+export const SIGN_IN_WINDOW_MS = 10 * 60_000;
 
 export interface Session {
   readonly id: string;
@@ -70,7 +72,7 @@ export interface SessionServiceOptions {
   readonly maxCached?: number;
 }
 
-type SessionEvent = { tenantId: string; sessionIds?: string[]; agentId?: string };
+export type SessionEvent = { tenantId: string; sessionIds?: string[]; agentId?: string; settings?: boolean };
 
 export class SessionService {
   readonly #db: Database;
@@ -82,9 +84,12 @@ export class SessionService {
   readonly #maxCached: number;
   /** token hash (hex) -> entry */
   readonly #cache = new Map<string, CacheEntry>();
-  /** Last activity already written to the database, per session object. */
+  /** Last activity and presence already written to the database, per session object. */
   readonly #written = new WeakMap<Session, number>();
-  readonly #settings = new Map<string, { settings: SecuritySettings; fetchedAt: number }>();
+  readonly #writtenPresence = new WeakMap<Session, number>();
+  /** session id -> token hash (hex), so that an event drops its sessions without a scan. */
+  readonly #keyOf = new Map<string, string>();
+  readonly #settings = new Map<string, { settings: SecuritySettings; networks: NetworkList | null; fetchedAt: number }>();
   readonly #unsubscribe: () => void;
 
   constructor(options: SessionServiceOptions) {
@@ -112,7 +117,7 @@ export class SessionService {
     const id = newId();
     const token = makeTenantToken('cses', input.tenantId);
     const csrfToken = input.kind === 'console' ? generateToken('csrf') : null;
-    const expiresAt = new Date(now.getTime() + input.settings.sessionMaxHours * 3_600_000);
+    const expiresAt = new Date(now.getTime() + (input.factor === 'password' ? SIGN_IN_WINDOW_MS : input.settings.sessionMaxHours * 3_600_000));
     await tx
       .insertInto('agent_sessions')
       .values({
@@ -156,16 +161,20 @@ export class SessionService {
       if (cached.session.expiresAt.getTime() <= nowMs) return undefined;
       return cached.session;
     }
-    const session = await this.#db.withTenant(tenantId, (tx) => this.#load(tx, hash));
+    const loaded = await this.#db.withTenant(tenantId, (tx) => this.#load(tx, hash));
+    if (loaded !== undefined) this.#settings.set(tenantId, { settings: loaded.settings, networks: null, fetchedAt: nowMs });
+    const session = loaded?.session;
     if (session === undefined || session.expiresAt.getTime() <= nowMs) {
-      this.#cache.delete(key);
+      if (cached !== undefined) this.#drop(key, cached.session.id);
       return undefined;
     }
-    if (cached !== undefined && cached.session.id === session.id && cached.session.lastActivityAt > session.lastActivityAt) {
-      // Activity this process saw but has not written yet.
-      session.lastActivityAt = cached.session.lastActivityAt;
+    if (cached !== undefined && cached.session.id === session.id) {
+      // Activity and presence this process saw but has not written yet.
+      if (cached.session.lastActivityAt > session.lastActivityAt) session.lastActivityAt = cached.session.lastActivityAt;
+      if (cached.session.presenceAt !== null && (session.presenceAt === null || cached.session.presenceAt > session.presenceAt)) session.presenceAt = cached.session.presenceAt;
     }
     this.#written.set(session, cached === undefined ? session.lastActivityAt.getTime() : (this.#written.get(cached.session) ?? session.lastActivityAt.getTime()));
+    this.#writtenPresence.set(session, cached === undefined ? (session.presenceAt?.getTime() ?? 0) : (this.#writtenPresence.get(cached.session) ?? 0));
     this.#remember(key, { session, fetchedAt: nowMs });
     return session;
   }
@@ -176,14 +185,27 @@ export class SessionService {
     return constantTimeEqual(sha256(csrfToken), session.csrfHash);
   }
 
-  /** The tenant's settings, cached like sessions. */
+  /** The tenant's settings, cached like sessions (and read with them on a cache miss). */
   async settings(tenantId: string): Promise<SecuritySettings> {
     const nowMs = this.#clock.now().getTime();
     const cached = this.#settings.get(tenantId);
     if (cached !== undefined && nowMs - cached.fetchedAt < this.#ttl) return cached.settings;
     const settings = await this.#db.withTenant(tenantId, (tx) => loadSecuritySettings(tx, tenantId));
-    this.#settings.set(tenantId, { settings, fetchedAt: nowMs });
+    this.#settings.set(tenantId, { settings, networks: null, fetchedAt: nowMs });
     return settings;
+  }
+
+  /** Whether `ip` may use the tenant's sessions: its allowed networks, when it set any. */
+  async networkAllowed(tenantId: string, ip: string): Promise<boolean> {
+    const settings = await this.settings(tenantId);
+    if (settings.allowedNetworks.length === 0) return true;
+    const entry = this.#settings.get(tenantId);
+    let networks = entry?.networks ?? null;
+    if (networks === null) {
+      networks = compileNetworks(settings.allowedNetworks);
+      if (entry !== undefined) entry.networks = networks;
+    }
+    return networks.contains(ip);
   }
 
   /**
@@ -241,11 +263,11 @@ export class SessionService {
     }
     const now = this.#clock.now();
     if (beat.present && beat.faces >= 1) {
-      const previous = session.presenceAt;
       session.presenceAt = now;
       // A heartbeat every few seconds would be a write every few seconds per agent: the row
       // keeps the time to a quarter of the absence window, enough for other processes.
-      if (previous === null || now.getTime() - previous.getTime() >= (settings.presence.absenceSeconds * 1_000) / 4) {
+      if (now.getTime() - (this.#writtenPresence.get(session) ?? 0) >= (settings.presence.absenceSeconds * 1_000) / 4) {
+        this.#writtenPresence.set(session, now.getTime());
         await this.#db.withTenant(session.tenantId, (tx) => tx.updateTable('agent_sessions').set({ presence_at: now }).where('id', '=', session.id).execute());
       }
       return null;
@@ -279,9 +301,14 @@ export class SessionService {
       );
       return true;
     });
+    if (!locked) {
+      // Already locked (by another process, or for another reason): the stored reason stands.
+      this.#forget({ tenantId: session.tenantId, sessionIds: [session.id] });
+      return;
+    }
     session.lockedAt = now;
     session.lockReason = reason;
-    if (locked) await this.#publish({ tenantId: session.tenantId, sessionIds: [session.id] });
+    await this.#publish({ tenantId: session.tenantId, sessionIds: [session.id] });
   }
 
   /** Unlocks after the caller verified a second factor; activity and presence restart now. */
@@ -326,36 +353,53 @@ export class SessionService {
   }
 
   #forget(event: SessionEvent): void {
-    const ids = new Set(event.sessionIds ?? []);
-    for (const [key, entry] of this.#cache) {
-      const s = entry.session;
-      if (s.tenantId !== event.tenantId) continue;
-      if (ids.has(s.id) || (event.agentId !== undefined && s.agentId === event.agentId)) this.#cache.delete(key);
+    for (const id of Array.isArray(event.sessionIds) ? event.sessionIds : []) {
+      const key = this.#keyOf.get(id);
+      if (key !== undefined) this.#drop(key, id);
     }
+    // "Every session of an agent" (a security officer's revocation) is rare: a scan will do.
+    if (event.agentId !== undefined) {
+      for (const [key, entry] of this.#cache) {
+        if (entry.session.tenantId === event.tenantId && entry.session.agentId === event.agentId) this.#drop(key, entry.session.id);
+      }
+    }
+    // Settings may have changed with the event (a settings update publishes one too).
+    if (event.settings === true) this.#settings.delete(event.tenantId);
+  }
+
+  #drop(key: string, sessionId: string): void {
+    this.#cache.delete(key);
+    this.#keyOf.delete(sessionId);
   }
 
   #remember(key: string, entry: CacheEntry): void {
     if (this.#cache.size >= this.#maxCached) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
+      const [oldestKey, oldest] = this.#cache.entries().next().value ?? [];
+      if (oldestKey !== undefined && oldest !== undefined) this.#drop(oldestKey, oldest.session.id);
     }
     this.#cache.delete(key);
     this.#cache.set(key, entry);
+    this.#keyOf.set(entry.session.id, key);
   }
 
-  async #load(tx: Tx, hash: Buffer): Promise<Session | undefined> {
+  /** The session and, in the same round trip, its tenant's settings (a miss costs one query). */
+  async #load(tx: Tx, hash: Buffer): Promise<{ session: Session; settings: SecuritySettings } | undefined> {
     const row = await tx
       .selectFrom('agent_sessions as s')
       .innerJoin('agent_memberships as m', (j) => j.onRef('m.tenant_id', '=', 's.tenant_id').onRef('m.agent_id', '=', 's.agent_id'))
       .innerJoin('agents as a', 'a.id', 's.agent_id')
-      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.locked_at', 's.lock_reason', 's.presence_at', 'm.role'])
+      .innerJoin('tenants as t', 't.id', 's.tenant_id')
+      .leftJoin('tenant_security_settings as ts', 'ts.tenant_id', 's.tenant_id')
+      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.locked_at', 's.lock_reason', 's.presence_at', 'm.role', 'ts.settings'])
       .where('s.token_hash', '=', hash)
       .where('s.revoked_at', 'is', null)
       .where('m.status', '=', 'active')
       .where('a.status', '=', 'active')
+      // A suspended tenant's sessions stop at once, not only its new sign-ins.
+      .where('t.status', '=', 'active')
       .executeTakeFirst();
     if (row === undefined) return undefined;
-    return {
+    const session: Session = {
       id: row.id,
       tenantId: row.tenant_id,
       agentId: row.agent_id,
@@ -370,5 +414,6 @@ export class SessionService {
       lockReason: row.lock_reason,
       presenceAt: row.presence_at,
     };
+    return { session, settings: parseSecuritySettings(row.settings ?? null) };
   }
 }

@@ -30,8 +30,11 @@ export const securitySettingsSchema = z.strictObject({
     .strictObject({
       /** Failed sign-ins of one account before back-off starts. */
       threshold: z.number().int().min(3).max(20).default(5),
-      /** Failures (of one account) that raise an alert to security officers. */
-      alertAfter: z.number().int().min(3).max(100).default(10),
+      /**
+       * Failures (of one account) that raise an alert to security officers. At most 15: failures
+       * are counted over an hour, and the back-off lets about 17 fit in one.
+       */
+      alertAfter: z.number().int().min(3).max(15).default(10),
     })
     .default({ threshold: 5, alertAfter: 10 }),
   /** Refuse data access to agents without a shift schedule (otherwise only a set schedule binds). */
@@ -56,21 +59,25 @@ export type SecuritySettingsInput = z.input<typeof securitySettingsSchema>;
 
 export const DEFAULT_SECURITY_SETTINGS: SecuritySettings = securitySettingsSchema.parse({});
 
-/**
- * The tenant's settings, defaults filled in. A stored object that no longer validates (written
- * by a newer version, or by hand) falls back member by member to the defaults rather than to
- * something weaker: the schema's defaults are the secure choice.
- */
+/** The tenant's settings, defaults filled in (see parseSecuritySettings). */
 export async function loadSecuritySettings(tx: Tx, tenantId: string): Promise<SecuritySettings> {
   const row = await tx.selectFrom('tenant_security_settings').select('settings').where('tenant_id', '=', tenantId).executeTakeFirst();
-  if (row === undefined) return DEFAULT_SECURITY_SETTINGS;
-  const parsed = securitySettingsSchema.safeParse(row.settings);
+  return parseSecuritySettings(row?.settings ?? null);
+}
+
+/**
+ * Stored settings with defaults filled in. An object that no longer validates (written by a
+ * newer version, or by hand) falls back member by member to the defaults rather than to
+ * something weaker: the schema's defaults are the secure choice.
+ */
+export function parseSecuritySettings(stored: Record<string, unknown> | null): SecuritySettings {
+  if (stored === null) return DEFAULT_SECURITY_SETTINGS;
+  const parsed = securitySettingsSchema.safeParse(stored);
   if (parsed.success) return parsed.data;
   const merged: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row.settings)) {
+  for (const [key, value] of Object.entries(stored)) {
     if (!(key in securitySettingsSchema.shape)) continue;
-    const single = securitySettingsSchema.safeParse({ [key]: value });
-    if (single.success) merged[key] = value;
+    if (securitySettingsSchema.safeParse({ [key]: value }).success) merged[key] = value;
   }
   return securitySettingsSchema.parse(merged);
 }
