@@ -33,6 +33,11 @@ const agentParams = z.strictObject({ id: z.uuid() });
 const MANAGERS: readonly Role[] = ['supervisor', 'security_officer', 'tenant_admin'];
 const READERS: readonly Role[] = ['supervisor', 'security_officer', 'tenant_admin', 'auditor'];
 
+/** Separation of duties: nobody lifts their own data-access gates (shift, overtime, training). */
+function refuseSelf(caller: string, target: string): void {
+  if (caller === target) throw new AppError(AgentErrors.forbidden, { detail: 'Another supervisor or manager must do this for you' });
+}
+
 export function registerAgentAdminRoutes(app: HttpApp, deps: AdminRouteDeps): void {
   const { db, clock, sessions, authenticate } = deps;
 
@@ -53,7 +58,7 @@ export function registerAgentAdminRoutes(app: HttpApp, deps: AdminRouteDeps): vo
       },
     },
     async (request) => {
-      const s = await authenticate(request, { roles: READERS });
+      const s = await authenticate(request, { roles: READERS, activity: false });
       const rows = await db.withTenant(s.tenantId, (tx) =>
         tx.selectFrom('agent_memberships as m').innerJoin('agents as a', 'a.id', 'm.agent_id').select(['a.id', 'a.display_name', 'a.email', 'm.role', 'm.status']).orderBy('a.display_name').limit(10_000).execute(),
       );
@@ -124,6 +129,7 @@ export function registerAgentAdminRoutes(app: HttpApp, deps: AdminRouteDeps): vo
     },
     async (request, reply) => {
       const s = await authenticate(request, { roles: ['supervisor', 'tenant_admin'] });
+      refuseSelf(s.agentId, request.params.id);
       const parsed = shiftScheduleSchema.safeParse(request.body.schedule);
       if (!parsed.success) {
         throw new AppError(AgentErrors.invalid_shift_schedule, { details: { errors: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })) } });
@@ -157,6 +163,7 @@ export function registerAgentAdminRoutes(app: HttpApp, deps: AdminRouteDeps): vo
     },
     async (request, reply) => {
       const s = await authenticate(request, { roles: ['supervisor'] });
+      refuseSelf(s.agentId, request.params.id);
       const now = clock.now();
       const until = new Date(now.getTime() + request.body.minutes * 60_000);
       const id = newId();
@@ -185,6 +192,7 @@ export function registerAgentAdminRoutes(app: HttpApp, deps: AdminRouteDeps): vo
     },
     async (request, reply) => {
       const s = await authenticate(request, { roles: MANAGERS });
+      refuseSelf(s.agentId, request.params.id);
       const now = clock.now();
       const id = newId();
       await db.withTenant(s.tenantId, async (tx) => {
@@ -231,7 +239,7 @@ export function registerAgentAdminRoutes(app: HttpApp, deps: AdminRouteDeps): vo
     '/v1/security/settings',
     { schema: { tags: ['security'], summary: "This contact center's sign-in and session rules", security, response: { 200: securitySettingsSchema, ...problemResponses(401, 403, 423) } } },
     async (request) => {
-      const s = await authenticate(request, { roles: ['security_officer', 'tenant_admin', 'auditor'] });
+      const s = await authenticate(request, { roles: ['security_officer', 'tenant_admin', 'auditor'], activity: false });
       return db.withTenant(s.tenantId, (tx) => loadSecuritySettings(tx, s.tenantId));
     },
   );
@@ -293,7 +301,7 @@ export function registerAgentAdminRoutes(app: HttpApp, deps: AdminRouteDeps): vo
       },
     },
     async (request) => {
-      const s = await authenticate(request, { roles: ['security_officer', 'tenant_admin', 'auditor'] });
+      const s = await authenticate(request, { roles: ['security_officer', 'tenant_admin', 'auditor'], activity: false });
       const rows = await db.withTenant(s.tenantId, (tx) =>
         tx.selectFrom('security_alerts').select(['id', 'kind', 'agent_id', 'details', 'created_at']).where('acknowledged_at', 'is', null).orderBy('created_at', 'desc').limit(500).execute(),
       );

@@ -132,7 +132,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     },
     async (request) => {
       const session = await authenticate(request, { stage: 'signin' });
-      await requireOpenIfSignedIn(sessions, session);
+      await requireOpenIfSignedIn(sessions, session, clock.now());
       return auth.startTotpEnrollment(session);
     },
   );
@@ -150,7 +150,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     },
     async (request, reply) => {
       const session = await authenticate(request, { stage: 'signin' });
-      await requireOpenIfSignedIn(sessions, session);
+      await requireOpenIfSignedIn(sessions, session, clock.now());
       const result = await auth.confirmTotpEnrollment(session, { code: request.body.code, ip: request.ip, userAgent: request.headers['user-agent'] });
       if (result.session === null) return { confirmed: true as const, ...(result.recoveryCodes === null ? {} : { recoveryCodes: result.recoveryCodes }) };
       sendSessionCookie(reply, result.session, session.kind, clock.now());
@@ -175,7 +175,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     },
     async (request) => {
       const session = await authenticate(request, { stage: 'signin' });
-      await requireOpenIfSignedIn(sessions, session);
+      await requireOpenIfSignedIn(sessions, session, clock.now());
       return auth.webauthn.registrationOptions(session) as unknown as Record<string, unknown>;
     },
   );
@@ -194,7 +194,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     },
     async (request, reply) => {
       const session = await authenticate(request, { stage: 'signin' });
-      await requireOpenIfSignedIn(sessions, session);
+      await requireOpenIfSignedIn(sessions, session, clock.now());
       const result = await auth.webauthn.register(session, { response: request.body.response as never, name: request.body.name, ip: request.ip, userAgent: request.headers['user-agent'] });
       if (result.session === null) return { registered: true as const, id: result.id, ...(result.recoveryCodes === null ? {} : { recoveryCodes: result.recoveryCodes }) };
       sendSessionCookie(reply, result.session, session.kind, clock.now());
@@ -251,7 +251,9 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
       },
     },
     async (request, reply) => {
-      await auth.webauthn.remove(await authenticate(request), request.params.id);
+      const session = await authenticate(request);
+      await requireOpenIfSignedIn(sessions, session, clock.now());
+      await auth.webauthn.remove(session, request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -274,7 +276,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
       },
     },
     async (request) => {
-      const s = await authenticate(request);
+      const s = await authenticate(request, { activity: false });
       return db.withTenant(
         s.tenantId,
         async (tx) => {
@@ -297,7 +299,11 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     {
       schema: { tags: TAG, summary: 'Replace your recovery codes (the old ones stop working)', security, response: { 200: z.object({ recoveryCodes: z.array(z.string()) }), ...problemResponses(401, 403, 423) } },
     },
-    async (request) => ({ recoveryCodes: await auth.regenerateRecoveryCodes(await authenticate(request)) }),
+    async (request) => {
+      const session = await authenticate(request);
+      await requireOpenIfSignedIn(sessions, session, clock.now());
+      return { recoveryCodes: await auth.regenerateRecoveryCodes(session) };
+    },
   );
 
   app.get(
@@ -348,7 +354,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
       },
     },
     async (request) => {
-      const s = await authenticate(request, { stage: 'session' });
+      const s = await authenticate(request, { activity: false });
       const rows = await db.withTenant(s.tenantId, (tx) =>
         tx
           .selectFrom('agent_sessions')
@@ -382,7 +388,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
       schema: { tags: TAG, summary: 'Revoke one of your sessions', security, params: z.strictObject({ id: z.uuid() }), response: { 204: z.null(), ...problemResponses(400, 401, 403, 404) } },
     },
     async (request, reply) => {
-      const s = await authenticate(request, { stage: 'session' });
+      const s = await authenticate(request);
       const revoked = await db.withTenant(s.tenantId, async (tx) => {
         const own = await tx.selectFrom('agent_sessions').select('id').where('id', '=', request.params.id).where('agent_id', '=', s.agentId).executeTakeFirst();
         if (own === undefined) throw new AppError(AgentErrors.session_not_found);

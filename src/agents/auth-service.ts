@@ -94,12 +94,31 @@ export function createAuthService(deps: AuthServiceDeps) {
     if (blocked > 0) throw tooMany(blocked);
   }
 
-  /** Counts a failure; returns how many there are now, and blocks for the back-off. */
-  async function countFailure(key: string, settings: SecuritySettings): Promise<number> {
-    const failures = await attempts.fail(key, FAILURE_WINDOW_MS);
-    const backoff = exponentialBackoffMs(failures, { threshold: settings.lockout.threshold, ...BACKOFF });
+  /**
+   * Reserves one attempt under `key` before anything is verified: counted first, so that many
+   * concurrent guesses cannot all pass a check made before any of them was counted. Past the
+   * threshold, one attempt per back-off window goes through (an atomic fixed-window gate, shared
+   * by every process through Redis); the rest are refused unverified. Returns the attempt's
+   * number; a success resets the count ({@link attempts.reset}).
+   */
+  async function reserve(key: string, settings: SecuritySettings): Promise<number> {
+    const blocked = await attempts.blockedFor(key);
+    if (blocked > 0) throw tooMany(blocked);
+    const n = await attempts.fail(key, FAILURE_WINDOW_MS);
+    if (n > settings.lockout.threshold) {
+      const wait = Math.max(1_000, exponentialBackoffMs(n - 1, { threshold: settings.lockout.threshold, ...BACKOFF }));
+      const gate = await attempts.hit(`gate:${key}`, 1, wait);
+      if (!gate.allowed) throw tooMany(gate.retryAfterMs);
+    }
+    return n;
+  }
+
+  /** After a reserved attempt failed: blocks for the back-off; true when an alert is due (once per window). */
+  async function failed(key: string, n: number, settings: SecuritySettings): Promise<boolean> {
+    const backoff = exponentialBackoffMs(n, { threshold: settings.lockout.threshold, ...BACKOFF });
     if (backoff > 0) await attempts.block(key, backoff);
-    return failures;
+    if (n < settings.lockout.alertAfter) return false;
+    return (await attempts.hit(`alerted:${key}`, 1, FAILURE_WINDOW_MS)).allowed;
   }
 
   async function wrapSecret(agentId: string, totpId: string, secret: string): Promise<string> {
@@ -129,12 +148,12 @@ export function createAuthService(deps: AuthServiceDeps) {
     return issued;
   }
 
-  async function failSecondFactor(session: Session, settings: SecuritySettings, factor: FactorKind, reason: string): Promise<never> {
-    const failures = await countFailure(factorKey(session.tenantId, session.agentId), settings);
+  async function failSecondFactor(session: Session, settings: SecuritySettings, factor: FactorKind, reason: string, failures: number): Promise<never> {
+    const alertDue = await failed(factorKey(session.tenantId, session.agentId), failures, settings);
     const now = clock.now();
     const alert = await db.withTenant(session.tenantId, async (tx) => {
       await recordEntry(tx, session.tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.login.failed', targets: { agent: session.agentId, session: session.id }, details: { stage: factor, reason, failures } }, now);
-      if (failures !== settings.lockout.alertAfter) return undefined;
+      if (!alertDue) return undefined;
       return raiseAlert(tx, { tenantId: session.tenantId, kind: 'agent.second_factor.failures', agentId: session.agentId, details: { failures }, now });
     });
     if (alert !== undefined) await publishAlert(alert);
@@ -239,13 +258,14 @@ export function createAuthService(deps: AuthServiceDeps) {
         // with the password they have; nobody else can attach that identity to a tenant. The
         // guesses count with sign-in failures: an invitation is not a way around the throttle.
         const key = accountKey(email);
-        await throttle(key, undefined);
+        const n = await reserve(key, DEFAULT_SECURITY_SETTINGS);
         const hash = before.existing.hash;
         const check = hash === null ? await dummyVerify(input.password, deps.passwordParams) : await verifyPassword(hash, input.password, deps.passwordParams);
         if (!check.ok || before.existing.status !== 'active') {
-          await countFailure(key, DEFAULT_SECURITY_SETTINGS);
+          await failed(key, n, DEFAULT_SECURITY_SETTINGS);
           throw new AppError(AgentErrors.invalid_credentials);
         }
+        await attempts.reset(key);
       }
 
       const outcome = await db.withTenant(
@@ -288,8 +308,9 @@ export function createAuthService(deps: AuthServiceDeps) {
       const key = accountKey(email);
       await throttle(key, input.ip);
       if (tenantId === undefined) {
+        const n = await reserve(key, DEFAULT_SECURITY_SETTINGS);
         await dummyVerify(input.password, deps.passwordParams);
-        await countFailure(key, DEFAULT_SECURITY_SETTINGS);
+        await failed(key, n, DEFAULT_SECURITY_SETTINGS);
         throw new AppError(AgentErrors.invalid_credentials);
       }
       const now = clock.now();
@@ -311,13 +332,25 @@ export function createAuthService(deps: AuthServiceDeps) {
         { identity: true },
       );
       const { settings, row } = found;
+      if (settings.allowedNetworks.length > 0 && (input.ip === undefined || !compileNetworks(settings.allowedNetworks).contains(input.ip))) {
+        // Refused before the password is looked at, with the same 401 and the same work as a
+        // wrong password: from outside, nobody learns whether a guess was right. The ledger
+        // tells the security officer why a member was refused.
+        await dummyVerify(input.password, deps.passwordParams);
+        if (row !== undefined) {
+          await db.withTenant(tenantId, (tx) => recordEntry(tx, tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.login.failed', targets: { agent: row.id }, details: { stage: 'network', reason: 'network_not_allowed' } }, now));
+        }
+        throw new AppError(AgentErrors.invalid_credentials);
+      }
+      const n = await reserve(key, settings);
       const check = row === undefined ? await dummyVerify(input.password, deps.passwordParams) : await verifyPassword(row.hash, input.password, deps.passwordParams);
       if (!check.ok || row === undefined) {
-        const failures = await countFailure(key, settings);
+        const alertDue = await failed(key, n, settings);
+        const failures = n;
         if (row !== undefined) {
           const alert = await db.withTenant(tenantId, async (tx) => {
             await recordEntry(tx, tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.login.failed', targets: { agent: row.id }, details: { stage: 'password', failures } }, now);
-            if (failures !== settings.lockout.alertAfter) return undefined;
+            if (!alertDue) return undefined;
             return raiseAlert(tx, { tenantId, kind: 'agent.login.failures', agentId: row.id, details: { failures }, now });
           });
           if (alert !== undefined) await publishAlert(alert);
@@ -325,12 +358,6 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw new AppError(AgentErrors.invalid_credentials);
       }
       const agentId = row.id;
-      if (settings.allowedNetworks.length > 0 && (input.ip === undefined || !compileNetworks(settings.allowedNetworks).contains(input.ip))) {
-        // The same 401 as a wrong password, so that an outsider cannot use this check to learn
-        // that a guessed password was right; the ledger tells the security officer why.
-        await db.withTenant(tenantId, (tx) => recordEntry(tx, tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.login.failed', targets: { agent: agentId }, details: { stage: 'network', reason: 'network_not_allowed' } }, now));
-        throw new AppError(AgentErrors.invalid_credentials);
-      }
       await attempts.reset(key);
       const rehash = check.needsRehash ? await hashPassword(input.password, deps.passwordParams) : undefined;
       return db.withTenant(
@@ -356,8 +383,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (session.factor !== 'password' && (await sessions.judgeLocks(session)) === null) return { session: null, unlocked: false };
       const settings = await sessions.settings(session.tenantId);
       const key = factorKey(session.tenantId, session.agentId);
-      const blocked = await attempts.blockedFor(key);
-      if (blocked > 0) throw tooMany(blocked);
+      const attempt = await reserve(key, settings);
       const outcome = await db.withTenant(
         session.tenantId,
         async (tx) => {
@@ -382,7 +408,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         },
         { identity: true },
       );
-      if (!outcome.ok) return failSecondFactor(session, settings, input.method, outcome.reason);
+      if (!outcome.ok) return failSecondFactor(session, settings, input.method, outcome.reason, attempt);
       await attempts.reset(key);
       if (outcome.alert !== undefined) await publishAlert(outcome.alert);
       await sessions.published({ tenantId: session.tenantId, sessionIds: [session.id] });
@@ -414,8 +440,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     async confirmTotpEnrollment(session: Session, input: { code: string } & ClientInfo): Promise<{ session: IssuedSession | null; recoveryCodes: string[] | null }> {
       const settings = await sessions.settings(session.tenantId);
       const key = factorKey(session.tenantId, session.agentId);
-      const blocked = await attempts.blockedFor(key);
-      if (blocked > 0) throw tooMany(blocked);
+      const attempt = await reserve(key, settings);
       const outcome = await db.withTenant(
         session.tenantId,
         async (tx) => {
@@ -435,7 +460,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         },
         { identity: true },
       );
-      if (!outcome.ok) return failSecondFactor(session, settings, 'totp', outcome.reason);
+      if (!outcome.ok) return failSecondFactor(session, settings, 'totp', outcome.reason, attempt);
       await attempts.reset(key);
       if (outcome.issued !== null) await sessions.published({ tenantId: session.tenantId, sessionIds: [session.id] });
       return { session: outcome.issued, recoveryCodes: outcome.recoveryCodes };
@@ -465,7 +490,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       factorsOf,
       issueRecoveryCodes,
       elevate: (tx, session, settings, client) => elevate(tx, session, 'webauthn', settings, client),
-      fail: (session, settings, reason) => failSecondFactor(session, settings, 'webauthn', reason),
+      reserve: (session, settings) => reserve(factorKey(session.tenantId, session.agentId), settings),
+      fail: (session, settings, reason, attempt) => failSecondFactor(session, settings, 'webauthn', reason, attempt),
       settingsOf: (tenantId) => sessions.settings(tenantId),
       unlock: (tx, session) => sessions.unlock(tx, session, 'webauthn'),
       published: (tenantId, sessionIds) => sessions.published({ tenantId, sessionIds }),

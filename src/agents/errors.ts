@@ -20,6 +20,7 @@ export const AgentErrors = defineErrors('agents', {
   not_found: { status: 404, title: 'Agent not found' },
   session_not_found: { status: 404, title: 'Session not found' },
   factor_conflict: { status: 409, title: 'This second factor is already registered' },
+  step_up_required: { status: 403, title: 'Confirm it is you with your second factor first (changing second factors needs a recent proof)' },
   factor_not_found: { status: 404, title: 'Second factor not found' },
   last_factor: { status: 409, title: 'This is your last second factor; register another one first' },
   no_enrollment: { status: 409, title: 'No second-factor enrollment is in progress' },

@@ -44,11 +44,17 @@ export function sessionTokenOf(request: FastifyRequest): { token: string; viaCoo
  * For routes that a password-only session may use (presenting or registering a second factor):
  * once signed in, the same routes need an open session, idle and presence limits included.
  */
-export async function requireOpenIfSignedIn(sessions: SessionService, session: Session): Promise<void> {
+export async function requireOpenIfSignedIn(sessions: SessionService, session: Session, now: Date): Promise<void> {
   if (session.factor === 'password') return;
   const lock = await sessions.judgeLocks(session);
   if (lock !== null) throw new AppError(AgentErrors.session_locked, { details: { reason: lock } });
+  // Second factors belong to the person in every tenant they serve: a stolen open session must
+  // not be enough to swap them. A proof (sign-in or unlock) within the last minutes is.
+  if (session.secondFactorAt === null || now.getTime() - session.secondFactorAt.getTime() > STEP_UP_MS) throw new AppError(AgentErrors.step_up_required);
 }
+
+/** How recent a second-factor proof must be to change second factors. */
+export const STEP_UP_MS = 5 * 60_000;
 
 export function createAuthenticator(sessions: SessionService) {
   return async function authenticate(request: FastifyRequest, options: AuthenticateOptions = {}): Promise<Session> {
@@ -61,11 +67,11 @@ export function createAuthenticator(sessions: SessionService) {
       if (typeof csrf !== 'string' || !sessions.checkCsrf(session, csrf)) throw new AppError(AgentErrors.csrf_failed);
     }
     const stage = options.stage ?? 'active';
+    // The tenant's allowed networks bind every request of its sessions, not only the sign-in.
+    if (!(await sessions.networkAllowed(session.tenantId, request.ip))) throw new AppError(AgentErrors.network_not_allowed);
     if (stage !== 'signin' && session.factor === 'password') throw new AppError(AgentErrors.second_factor_required);
     if (options.roles !== undefined && !options.roles.includes(session.role)) throw new AppError(AgentErrors.forbidden);
     if (stage === 'active') {
-      // The tenant's allowed networks bind every request, not only the sign-in.
-      if (!(await sessions.networkAllowed(session.tenantId, request.ip))) throw new AppError(AgentErrors.network_not_allowed);
       const lock = await sessions.judgeLocks(session);
       if (lock !== null) throw new AppError(AgentErrors.session_locked, { details: { reason: lock } });
       if (options.activity !== false) sessions.touch(session);

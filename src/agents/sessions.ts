@@ -41,6 +41,7 @@ export interface Session {
   readonly createdAt: Date;
   readonly expiresAt: Date;
   lastActivityAt: Date;
+  secondFactorAt: Date | null;
   lockedAt: Date | null;
   lockReason: SessionLockReason | null;
   presenceAt: Date | null;
@@ -131,6 +132,7 @@ export class SessionService {
         created_at: now,
         expires_at: expiresAt,
         last_activity_at: now,
+        second_factor_at: input.factor === 'password' ? null : now,
         locked_at: null,
         lock_reason: null,
         presence_at: null,
@@ -316,7 +318,7 @@ export class SessionService {
     const now = this.#clock.now();
     await tx
       .updateTable('agent_sessions')
-      .set({ locked_at: null, lock_reason: null, last_activity_at: now, presence_at: now })
+      .set({ locked_at: null, lock_reason: null, last_activity_at: now, presence_at: now, second_factor_at: now })
       .where('id', '=', session.id)
       .execute();
     await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.session.unlock', targets: { agent: session.agentId, session: session.id }, details: { factor, reason: session.lockReason ?? 'none' } }, now);
@@ -324,6 +326,7 @@ export class SessionService {
     session.lockReason = null;
     session.lastActivityAt = now;
     session.presenceAt = now;
+    session.secondFactorAt = now;
   }
 
   /** Revokes sessions by id (in the caller's transaction); call {@link published} after commit. */
@@ -390,7 +393,7 @@ export class SessionService {
       .innerJoin('agents as a', 'a.id', 's.agent_id')
       .innerJoin('tenants as t', 't.id', 's.tenant_id')
       .leftJoin('tenant_security_settings as ts', 'ts.tenant_id', 's.tenant_id')
-      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.locked_at', 's.lock_reason', 's.presence_at', 'm.role', 'ts.settings'])
+      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.second_factor_at', 's.locked_at', 's.lock_reason', 's.presence_at', 'm.role', 'ts.settings'])
       .where('s.token_hash', '=', hash)
       .where('s.revoked_at', 'is', null)
       .where('m.status', '=', 'active')
@@ -410,6 +413,7 @@ export class SessionService {
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       lastActivityAt: row.last_activity_at,
+      secondFactorAt: row.second_factor_at,
       lockedAt: row.locked_at,
       lockReason: row.lock_reason,
       presenceAt: row.presence_at,

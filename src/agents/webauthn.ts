@@ -51,7 +51,9 @@ interface Deps {
   readonly factorsOf: (tx: Tx, agentId: string) => Promise<string[]>;
   readonly issueRecoveryCodes: (tx: Tx, agentId: string) => Promise<string[]>;
   readonly elevate: (tx: Tx, session: Session, settings: SecuritySettings, client: { ip?: string | undefined; userAgent?: string | undefined }) => Promise<IssuedSession>;
-  readonly fail: (session: Session, settings: SecuritySettings, reason: string) => Promise<never>;
+  /** Reserves one attempt of the agent's second-factor throttle (auth-service.ts); returns its number. */
+  readonly reserve: (session: Session, settings: SecuritySettings) => Promise<number>;
+  readonly fail: (session: Session, settings: SecuritySettings, reason: string, attempt: number) => Promise<never>;
   readonly settingsOf: (tenantId: string) => Promise<SecuritySettings>;
   readonly unlock: (tx: Tx, session: Session) => Promise<void>;
   readonly published: (tenantId: string, sessionIds: string[]) => Promise<void>;
@@ -74,13 +76,6 @@ export function webAuthnFactors(deps: Deps) {
     await tx.updateTable('agent_sessions').set({ challenge: null, challenge_purpose: null, challenge_expires_at: null }).where('id', '=', session.id).execute();
     if (row === undefined || row.challenge === null || row.challenge_purpose !== purpose || row.challenge_expires_at === null || row.challenge_expires_at <= clock.now()) return undefined;
     return row.challenge;
-  }
-
-  async function blockedCheck(session: Session): Promise<void> {
-    const blocked = await deps.attempts.blockedFor(deps.factorKey(session.tenantId, session.agentId));
-    if (blocked > 0) {
-      throw new AppError(AgentErrors.too_many_attempts, { headers: { 'retry-after': String(Math.max(1, Math.ceil(blocked / 1_000))) } });
-    }
   }
 
   return {
@@ -112,7 +107,7 @@ export function webAuthnFactors(deps: Deps) {
     async register(session: Session, input: { response: RegistrationResponseJSON; name: string; ip?: string | undefined; userAgent?: string | undefined }): Promise<{ session: IssuedSession | null; recoveryCodes: string[] | null; id: string }> {
       const rp = deps.relyingParty();
       const settings = await deps.settingsOf(session.tenantId);
-      await blockedCheck(session);
+      const attempt = await deps.reserve(session, settings);
       const outcome = await db.withTenant(
         session.tenantId,
         async (tx) => {
@@ -155,7 +150,8 @@ export function webAuthnFactors(deps: Deps) {
         },
         { identity: true },
       );
-      if (!outcome.ok) return deps.fail(session, settings, outcome.reason);
+      if (!outcome.ok) return deps.fail(session, settings, outcome.reason, attempt);
+      await deps.attempts.reset(deps.factorKey(session.tenantId, session.agentId));
       if (outcome.issued !== null) await deps.published(session.tenantId, [session.id]);
       return { session: outcome.issued, recoveryCodes: outcome.recoveryCodes, id: outcome.id };
     },
@@ -179,7 +175,7 @@ export function webAuthnFactors(deps: Deps) {
     async authenticate(session: Session, input: { response: AuthenticationResponseJSON; ip?: string | undefined; userAgent?: string | undefined }): Promise<{ session: IssuedSession | null; unlocked: boolean }> {
       const rp = deps.relyingParty();
       const settings = await deps.settingsOf(session.tenantId);
-      await blockedCheck(session);
+      const attempt = await deps.reserve(session, settings);
       const outcome = await db.withTenant(
         session.tenantId,
         async (tx) => {
@@ -223,7 +219,7 @@ export function webAuthnFactors(deps: Deps) {
       if (!outcome.ok) {
         // The consumed challenge must stay consumed: it was cleared in a transaction that
         // committed (returning, not throwing, above); the failure is recorded by `fail`.
-        return deps.fail(session, settings, outcome.reason);
+        return deps.fail(session, settings, outcome.reason, attempt);
       }
       await deps.attempts.reset(deps.factorKey(session.tenantId, session.agentId));
       await deps.published(session.tenantId, [session.id]);

@@ -245,6 +245,7 @@ export interface AgentSessionsTable {
   created_at: Date;
   expires_at: Date;
   last_activity_at: Date;
+  second_factor_at: Date | null;
   locked_at: Date | null;
   lock_reason: SessionLockReason | null;
   presence_at: Date | null;

@@ -63,7 +63,7 @@ export interface RequestLike {
 }
 
 /** Text of an unmatched path that looks like a token (`cinv_...`, `cpa_...`). */
-const TOKEN_LIKE = /c(?:inv|pa)_[A-Za-z0-9_-]*/g;
+const TOKEN_LIKE = /c(?:inv|pa|ses|ak)_[A-Za-z0-9_-]*/g;
 /** An escaped or literal `#` and everything after it: a link's fragment that ended up in the path. */
 const FRAGMENT = /(?:%23|#).*$/i;
 const MAX_UNMATCHED_SEGMENT = 64;

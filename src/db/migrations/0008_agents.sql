@@ -122,6 +122,9 @@ CREATE TABLE agent_sessions (
   created_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,
   last_activity_at timestamptz NOT NULL,
+  -- When the agent last proved their second factor in this session (sign-in or unlock): changing
+  -- factors needs a recent proof, not only an open session.
+  second_factor_at timestamptz,
   locked_at timestamptz,
   lock_reason text CHECK (lock_reason IN ('idle', 'presence', 'multiple_faces', 'manual')),
   presence_at timestamptz,
