@@ -62,7 +62,15 @@ export async function resolveApiKey(db: Database, key: string, now: Date): Promi
   const tenantId = tenantOfToken('cak', key);
   if (tenantId === undefined) return undefined;
   return db.withTenant(tenantId, async (tx) => {
-    const row = await tx.selectFrom('api_keys').select(['id', 'name', 'scopes', 'expires_at', 'last_used_at']).where('key_hash', '=', sha256(key)).where('revoked_at', 'is', null).executeTakeFirst();
+    const row = await tx
+      .selectFrom('api_keys')
+      .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
+      .select(['api_keys.id', 'api_keys.name', 'api_keys.scopes', 'api_keys.expires_at', 'api_keys.last_used_at'])
+      .where('api_keys.key_hash', '=', sha256(key))
+      .where('api_keys.revoked_at', 'is', null)
+      // A suspended tenant's keys stop with it.
+      .where('tenants.status', '=', 'active')
+      .executeTakeFirst();
     if (row === undefined || row.expires_at <= now) return undefined;
     // Last use to the minute: enough to find unused keys, without a write per request.
     if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() >= 60_000) {

@@ -4,19 +4,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/platform/crypto.js';
+import { issuePlatformToken } from '../../src/tenants/index.js';
 import { createTestApp, type TestApp } from '../helpers/context.js';
-import { accept, bearerOf, createTenant, enroll } from './helpers.js';
+import { accept, bearerOf, createTenant, enroll, signIn } from './helpers.js';
 
 let t: TestApp;
 let tenantId: string;
 let admin: string;
+let secret: string;
 
 beforeAll(async () => {
   t = await createTestApp();
   const created = await createTenant(t, 'keys', 'admin@keys.example');
   tenantId = created.tenantId;
   await accept(t, created.invitation);
-  admin = (await enroll(t, 'keys', 'admin@keys.example')).token;
+  const enrolled = await enroll(t, 'keys', 'admin@keys.example');
+  admin = enrolled.token;
+  secret = enrolled.secret;
 }, 60_000);
 
 afterAll(async () => {
@@ -66,4 +70,19 @@ describe('API keys', () => {
     expect((await t.app.inject({ method: 'GET', url: '/v1/service-accounts/me', headers: bearerOf(b.key) })).statusCode).toBe(401);
   });
 
+});
+
+describe('a suspended tenant', () => {
+  it('stops its API keys and its sessions', async () => {
+    admin = await signIn(t, 'keys', 'admin@keys.example', secret);
+    const key = await createKey({ name: 'before-suspension', scopes: ['ledger:read'] });
+    expect((await t.app.inject({ method: 'GET', url: '/v1/service-accounts/me', headers: bearerOf(key.key) })).statusCode).toBe(200);
+    const platform = await issuePlatformToken(t.ctx.db, { name: 'suspender', now: t.clock.now() });
+    const suspended = await t.app.inject({ method: 'PATCH', url: `/v1/platform/tenants/${tenantId}`, headers: bearerOf(platform.token), payload: { status: 'suspended' } });
+    expect(suspended.statusCode, suspended.body).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/v1/service-accounts/me', headers: bearerOf(key.key) })).statusCode).toBe(401);
+    // Sessions stop at their next read from the database (the cache lives 1 s without Redis).
+    t.clock.advance(2_000);
+    expect((await t.app.inject({ method: 'GET', url: '/v1/auth/session', headers: bearerOf(admin) })).statusCode).toBe(401);
+  });
 });
