@@ -69,8 +69,11 @@ import { type Database, migrate, openDatabase } from '../src/db/index.js';
 import { FixedClock } from '../src/platform/clock.js';
 import { createLogger } from '../src/platform/logger.js';
 import { type AppContext, createContext } from '../src/server/context.js';
+import { emitter, median, now, percentile, progressReporter, round1, round2, round3, round4 } from './lib/stats.js';
 
 const BENCH = 'auth';
+const emit = emitter(BENCH);
+const progress = progressReporter(BENCH);
 
 const { values: args } = parseArgs({
   options: {
@@ -129,30 +132,6 @@ const CACHE_TTL_MS = { memory: 1_000, redis: 10_000 } as const;
 const PASSWORD = 'correct horse battery staple 42';
 const rootKey = `1:${randomBytes(32).toString('base64')}`;
 
-function emit(record: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: BENCH, ...record })}\n`);
-}
-
-function progress(message: string): void {
-  process.stderr.write(`[bench auth] ${message}\n`);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-
-const round1 = (n: number) => Math.round(n * 10) / 10;
-const round2 = (n: number) => Math.round(n * 100) / 100;
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
-const round4 = (n: number) => Math.round(n * 10000) / 10000;
-const now = () => performance.now();
 /** Milliseconds between two process.hrtime.bigint() readings. */
 const msBetween = (t0: bigint, t1: bigint) => Number(t1 - t0) / 1e6;
 

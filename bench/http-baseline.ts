@@ -31,10 +31,12 @@ import { openDatabase } from '../src/db/index.js';
 import { createLogger } from '../src/platform/logger.js';
 import { buildApp } from '../src/server/app.js';
 import { createContext } from '../src/server/context.js';
+import { emitter, median, round2 } from './lib/stats.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const AUTOCANNON = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
 const BENCH = 'http-baseline';
+const emit = emitter(BENCH);
 
 const { values: args } = parseArgs({
   options: {
@@ -52,17 +54,6 @@ const WARMUP_S = Number(args.warmup);
 const ROUNDS = Number(args.rounds);
 const STARTUPS = Number(args.startups);
 
-function emit(record: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: BENCH, ...record })}\n`);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 // ---------------------------------------------------------------------------------------------
 // (a) throughput

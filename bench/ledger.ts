@@ -65,8 +65,11 @@ import { systemClock } from '../src/platform/clock.js';
 import { newId } from '../src/platform/ids.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createEnvKeyProvider } from '../src/vault/key-providers/env-provider.js';
+import { emitter, median, now, percentile, progressReporter, round2, round3 } from './lib/stats.js';
 
 const BENCH = 'ledger';
+const emit = emitter(BENCH);
+const progress = progressReporter(BENCH);
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 const { values: args } = parseArgs({
@@ -120,28 +123,6 @@ const DEFAULT_ENTRIES = { postgres: 1_000_000, pglite: 100_000 } as const;
 /** The configuration defaults the server runs the ledger with. */
 const DEFAULTS = loadConfig({ env: {} });
 
-function emit(record: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: BENCH, ...record })}\n`);
-}
-
-function progress(message: string): void {
-  process.stderr.write(`[bench ledger] ${message}\n`);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
-const now = () => performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A small seeded PRNG (mulberry32), so every run proves the same indices. */

@@ -53,8 +53,10 @@ import { createVault, type DataKey, type FieldLocation, type KeyOwner, RecordCip
 import { hkdfSha256, hmacSha256 } from '../src/vault/kdf.js';
 import { SecretKey } from '../src/vault/secret-key.js';
 import { normalizeForIndex } from '../src/vault/vault.js';
+import { emitter, median, now, percentile, round2, round3 } from './lib/stats.js';
 
 const BENCH = 'vault';
+const emit = emitter(BENCH);
 
 const { values: args } = parseArgs({
   options: {
@@ -91,24 +93,6 @@ function positiveInt(name: string, value: string | undefined): number {
   return n;
 }
 
-function emit(record: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: BENCH, ...record })}\n`);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
-const now = () => performance.now();
 
 /** A small seeded PRNG (mulberry32), so every run looks up the same phones. */
 function prng(seed: number): () => number {

@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 describe('newRecoveryCodes', () => {
-  it(`issues ${DEFAULT_RECOVERY_CODE_COUNT} distinct codes XXXX-XXXX-XXXX-XXXX in Crockford base32`, () => {
+  it(`issues ${DEFAULT_RECOVERY_CODE_COUNT} distinct codes of four dash-joined groups of four, in Crockford base32`, () => {
     const codes = newRecoveryCodes();
     expect(codes).toHaveLength(10);
     for (const code of codes) expect(code).toMatch(FORMAT);

@@ -49,7 +49,7 @@ function encode(bytes: Buffer): string {
 }
 
 /**
- * `count` new codes, formatted `XXXX-XXXX-XXXX-XXXX`, each from 80 fresh CSPRNG bits.
+ * `count` new codes, four groups of four characters joined by dashes, each from 80 fresh CSPRNG bits.
  *
  * @example
  * ```ts

@@ -11,76 +11,16 @@
  * second authenticator, sign in with a passkey, unlock a locked session, refuse a cloned
  * authenticator (signature counter did not grow) and refuse a replayed assertion.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoServer, startDemoServer, stopServer } from './demo-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PASSWORD = 'correct horse battery staple 42';
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly platformToken: string;
-  readonly invitations: readonly { email: string; role: string; token: string }[];
-  readonly output: () => string;
-}
-
-/** Starts `custodia serve --demo` on a fresh data dir and an OS-chosen port; parses its banner. */
-async function startServer(dataDir: string): Promise<Server> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    // The server must use its embedded default, whatever the calling shell points at.
-    if (!name.startsWith('CUSTODIA_') && name !== 'DATABASE_URL' && name !== 'REDIS_URL') env[name] = value;
-  }
-  Object.assign(env, { CUSTODIA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'warn' });
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/custodia.js'), 'serve', '--demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const output = () => `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
-
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not print its banner within 60 s\n${output()}`)), 60_000);
-    const check = () => {
-      if (stdout.includes('Stop with Ctrl-C')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early (code ${code}, signal ${signal})\n${output()}`));
-    });
-  });
-
-  const url = /is running at (http:\/\/\S+)/.exec(stdout)?.[1];
-  if (url === undefined) throw new Error(`no URL in the server's banner\n${output()}`);
-  const platformToken = /Platform administrator token[^\n]*\n\s+(\S+)/.exec(stdout)?.[1];
-  if (platformToken === undefined) throw new Error(`no platform token in the server's banner\n${output()}`);
-  const invitations = [...stdout.matchAll(/^\s+(\S+@\S+)\s+(\S+)\s+http:\/\/\S+\/invite#(cinv_[A-Za-z0-9_-]+)\s*$/gm)].map((m) => ({
-    email: m[1] as string,
-    role: m[2] as string,
-    token: m[3] as string,
-  }));
-  if (invitations.length === 0) throw new Error(`no invitation links in the server's banner\n${output()}`);
-  return { child, port: Number(new URL(url).port), platformToken, invitations, output };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /**
  * What the console's script does, installed in the page before its own scripts (an init script is
@@ -197,7 +137,7 @@ interface LedgerEntry {
 
 describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
   let dataDir: string | undefined;
-  let server: Server | undefined;
+  let server: DemoServer | undefined;
   let browser: Browser | undefined;
   let page: Page;
   let cdp: CDPSession;
@@ -226,7 +166,7 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     }
     if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw new Error('the server is not built; run `npm run build` (npm run test:e2e does)');
     dataDir = mkdtempSync(path.join(tmpdir(), 'custodia-e2e-webauthn-'));
-    server = await startServer(dataDir);
+    server = await startDemoServer(dataDir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
