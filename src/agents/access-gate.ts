@@ -2,10 +2,12 @@
  * The one check every request for customer data passes before the access policy looks at the
  * field: a complete sign-in (second factor), an unlocked session, inside the agent's shift (or an
  * overtime exception), and valid security training and code-of-conduct acknowledgement. It runs
+ * and, when the tenant requires them, an approved device and network. It runs
  * in the data request's own transaction, so what it reads is what the request sees.
  */
 import type { Tx } from '../db/index.js';
 import { AppError } from '../platform/errors.js';
+import { assertDeviceAndNetwork } from './devices.js';
 import { AgentErrors } from './errors.js';
 import type { Session } from './sessions.js';
 import { loadSecuritySettings } from './settings.js';
@@ -20,6 +22,7 @@ export async function assertDataAccess(tx: Tx, session: Session, now: Date): Pro
   if (session.factor === 'password') throw new AppError(AgentErrors.second_factor_required);
   if (session.lockedAt !== null) throw new AppError(AgentErrors.session_locked, { details: { reason: session.lockReason } });
   const settings = await loadSecuritySettings(tx, session.tenantId);
+  await assertDeviceAndNetwork(tx, session, settings);
 
   const shift = await currentShift(tx, session.tenantId, session.agentId, now);
   if (shift.reason === 'no_schedule' && settings.requireShiftSchedule) {

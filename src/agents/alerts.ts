@@ -8,7 +8,14 @@ import { newId } from '../platform/ids.js';
 
 export const ALERT_CHANNEL = 'security.alerts';
 
-export type AlertKind = 'agent.login.failures' | 'agent.second_factor.failures' | 'agent.recovery_code.used' | 'agent.session.multiple_faces';
+export type AlertKind =
+  | 'agent.login.failures'
+  | 'agent.second_factor.failures'
+  | 'agent.recovery_code.used'
+  | 'agent.session.multiple_faces'
+  | 'agent.device.pending'
+  | 'agent.device.revoked_used'
+  | 'agent.network.pending';
 
 export interface RaisedAlert {
   readonly id: string;
@@ -18,16 +25,20 @@ export interface RaisedAlert {
 }
 
 /** Safe details only: counts and codes, never addresses or what was typed. */
-export async function raiseAlert(tx: Tx, input: { tenantId: string; kind: AlertKind; agentId: string | null; details: Record<string, number | string | boolean>; now: Date }): Promise<RaisedAlert> {
+export async function raiseAlert(
+  tx: Tx,
+  input: { tenantId: string; kind: AlertKind; agentId: string | null; details: Record<string, number | string | boolean>; now: Date; /** Ids of what the alert is about (a device...). */ targets?: Record<string, string> },
+): Promise<RaisedAlert> {
   const id = newId();
+  const targets = input.targets ?? {};
   await tx
     .insertInto('security_alerts')
-    .values({ id, tenant_id: input.tenantId, kind: input.kind, agent_id: input.agentId, details: JSON.stringify(input.details), created_at: input.now, acknowledged_at: null, acknowledged_by: null })
+    .values({ id, tenant_id: input.tenantId, kind: input.kind, agent_id: input.agentId, details: JSON.stringify({ ...input.details, ...targets }), created_at: input.now, acknowledged_at: null, acknowledged_by: null })
     .execute();
   await recordEntry(
     tx,
     input.tenantId,
-    { actor: { type: 'system', id: 'security-alerts' }, action: 'security.alert.raise', targets: { alert: id, ...(input.agentId === null ? {} : { agent: input.agentId }) }, details: { kind: input.kind, ...input.details } },
+    { actor: { type: 'system', id: 'security-alerts' }, action: 'security.alert.raise', targets: { ...targets, alert: id, ...(input.agentId === null ? {} : { agent: input.agentId }) }, details: { kind: input.kind, ...input.details } },
     input.now,
   );
   return { id, tenantId: input.tenantId, kind: input.kind, agentId: input.agentId };

@@ -10,6 +10,7 @@ import { AppError } from '../platform/errors.js';
 import { type HttpApp, problemResponses } from '../platform/http.js';
 import { assertDataAccess } from './access-gate.js';
 import type { AuthService } from './auth-service.js';
+import { deviceProofSchema } from './devices.js';
 import { AgentErrors } from './errors.js';
 import { type Authenticate, clearSessionCookie, requireOpenIfSignedIn, sendSessionCookie } from './http-auth.js';
 import { roleSchema } from './roles.js';
@@ -35,6 +36,8 @@ const issuedView = z.object({
   token: z.string().optional().describe('Bearer sessions only: the session token, shown once.'),
   csrfToken: z.string().optional().describe('Console sessions only: send it in `x-csrf-token` with every state-changing request.'),
   recoveryCodes: z.array(z.string()).optional().describe('Shown once, when the first second factor was registered.'),
+  device: z.object({ id: z.uuid(), status: z.enum(['pending', 'approved', 'revoked']) }).optional().describe('The device the sign-in proved, and whether it counts yet.'),
+  networkStatus: z.enum(['pending', 'approved', 'denied']).optional().describe('Whether data access from this network is approved for you.'),
 });
 
 function issuedBody(issued: IssuedSession, sessionKind: 'console' | 'bearer', rest: Omit<z.input<typeof issuedView>, 'expiresAt' | 'token' | 'csrfToken'>): z.input<typeof issuedView> {
@@ -53,7 +56,7 @@ const sessionView = z.object({
   role: roleSchema,
   kind: z.enum(['console', 'bearer']),
   signedIn: z.boolean().describe('False until a second factor was presented.'),
-  factor: z.enum(['password', 'totp', 'webauthn', 'recovery']),
+  factor: z.enum(['password', 'totp', 'webauthn', 'recovery', 'sms']),
   locked: z.boolean(),
   lockReason: z.enum(['idle', 'presence', 'multiple_faces', 'manual']).nullable(),
   expiresAt: z.iso.datetime(),
@@ -87,15 +90,20 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
         tags: TAG,
         summary: 'Sign in with a password (first factor)',
         description:
-          'Answers the same 401 for an unknown contact center, an unknown address and a wrong password. The session it opens can only present or register a second factor; presenting it replaces the session (new token).',
-        body: z.strictObject({ tenant: z.string().min(1).max(40), email: z.string().min(3).max(254), password: z.string().min(1).max(1024), kind }),
+          'Answers the same 401 for an unknown contact center, an unknown address and a wrong password. The session it opens can only present or register a second factor; presenting it replaces the session (new token). `device` is the proof of the browser\'s device key (see docs/agents.md, "Devices and networks"); a device or network seen for the first time is recorded and may wait for a supervisor\'s approval before customer data is available.',
+        body: z.strictObject({ tenant: z.string().min(1).max(40), email: z.string().min(3).max(254), password: z.string().min(1).max(1024), kind, device: deviceProofSchema.optional() }),
         response: { 200: issuedView, ...problemResponses(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {
       const result = await auth.signIn({ ...request.body, ip: request.ip, userAgent: request.headers['user-agent'] });
       sendSessionCookie(reply, result.session, request.body.kind, clock.now());
-      return issuedBody(result.session, request.body.kind, { next: result.next, factors: [...result.factors] });
+      return issuedBody(result.session, request.body.kind, {
+        next: result.next,
+        factors: [...result.factors],
+        ...(result.device === undefined ? {} : { device: result.device }),
+        ...(result.networkStatus === undefined ? {} : { networkStatus: result.networkStatus }),
+      });
     },
   );
 

@@ -13,7 +13,7 @@
  *   CSRF token): whatever token someone planted before sign-in is worthless after it.
  * - Everything that happens is recorded in the ledger, in the transaction that does it.
  */
-import type { Database, SessionFactor, Tx } from '../db/index.js';
+import type { Database, DeviceStatus, SessionFactor, Tx } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { recordEntry } from '../ledger/record.js';
 import type { Clock } from '../platform/clock.js';
@@ -24,17 +24,18 @@ import { newId } from '../platform/ids.js';
 import type { Logger } from '../platform/logger.js';
 import { type AttemptCounter, exponentialBackoffMs } from '../platform/rate-limit.js';
 import type { KeyProvider } from '../vault/index.js';
-import { ALERT_CHANNEL, raiseAlert } from './alerts.js';
+import { ALERT_CHANNEL, type RaisedAlert, raiseAlert } from './alerts.js';
+import { checkDeviceProof, consumeDeviceProof, type DeviceProof, type ProvenDevice, recordSignInDevice, recordSignInNetwork } from './devices.js';
 import { AgentErrors } from './errors.js';
 import { tenantOfInvitationToken } from './invitations.js';
-import { compileNetworks } from './networks.js';
+import { compileNetworks, networkOf } from './networks.js';
 import { checkPassword, dummyVerify, hashPassword, type PasswordParams, verifyPassword } from './password.js';
 import { hashRecoveryCode, matchRecoveryCode, newRecoveryCodes } from './recovery-codes.js';
 import type { Role } from './roles.js';
 import type { IssuedSession, Session, SessionService } from './sessions.js';
 import { DEFAULT_SECURITY_SETTINGS, loadSecuritySettings, type SecuritySettings } from './settings.js';
 import { newTotpSecret, totpQrSvg, totpUri, verifyTotp } from './totp.js';
-import { type RelyingParty, type WebAuthnFactors, webAuthnFactors } from './webauthn.js';
+import { type Passkey, type RelyingParty, type WebAuthnFactors, webAuthnFactors } from './webauthn.js';
 
 export interface AuthServiceDeps {
   readonly db: Database;
@@ -67,6 +68,10 @@ export interface SignInResult {
   readonly factors: readonly FactorKind[];
   /** Shown once, when the first second factor was just registered. */
   readonly recoveryCodes?: readonly string[];
+  /** The device the sign-in proved, and whether it may be used yet. */
+  readonly device?: { readonly id: string; readonly status: DeviceStatus };
+  /** Whether the network the sign-in came from is approved for data access. */
+  readonly networkStatus?: 'pending' | 'approved' | 'denied';
 }
 
 /** Back-off after repeated failures: 1 s doubling, at most 15 minutes. */
@@ -140,11 +145,25 @@ export function createAuthService(deps: AuthServiceDeps) {
     return out;
   }
 
-  /** Replaces a password-only session by a full one (new token): the end of a sign-in. */
-  async function elevate(tx: Tx, session: Session, factor: SessionFactor, settings: SecuritySettings, client: ClientInfo): Promise<IssuedSession> {
+  /**
+   * Replaces a password-only session by a full one (new token): the end of a sign-in. The device
+   * and network of the sign-in carry over; a passkey registered as a device proves that device.
+   */
+  async function elevate(tx: Tx, session: Session, factor: SessionFactor, settings: SecuritySettings, client: ClientInfo, passkey?: Passkey): Promise<IssuedSession> {
     await sessions.revoke(tx, session.tenantId, { sessionIds: [session.id] }, 'replaced');
-    const issued = await sessions.create(tx, { tenantId: session.tenantId, agentId: session.agentId, kind: session.kind, factor, settings, ip: client.ip, userAgent: client.userAgent });
-    await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.login.second_factor', targets: { agent: session.agentId, session: issued.id }, details: { factor } }, clock.now());
+    const issued = await sessions.create(tx, {
+      tenantId: session.tenantId,
+      agentId: session.agentId,
+      kind: session.kind,
+      factor,
+      settings,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      deviceId: passkey?.deviceId ?? session.deviceId,
+      network: session.network,
+      credentialId: passkey?.credentialId ?? null,
+    });
+    await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.login.second_factor', targets: { agent: session.agentId, session: issued.id, ...(passkey?.deviceId === undefined ? {} : { device: passkey.deviceId }) }, details: { factor } }, clock.now());
     return issued;
   }
 
@@ -302,11 +321,20 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     /** First factor. The session it returns can only present or enroll a second factor. */
-    async signIn(input: { tenant: string; email: string; password: string; kind: 'console' | 'bearer' } & ClientInfo): Promise<SignInResult> {
+    async signIn(input: { tenant: string; email: string; password: string; kind: 'console' | 'bearer'; device?: DeviceProof | undefined } & ClientInfo): Promise<SignInResult> {
       const email = input.email.trim().toLowerCase();
       const tenantId = await deps.tenantIdBySlug(input.tenant);
       const key = accountKey(email);
       await throttle(key, input.ip);
+      // The device proof is checked before anything about the account: its answer says nothing
+      // about the password, and a replayed proof is refused whoever sends it.
+      let device: ProvenDevice | undefined;
+      if (input.device !== undefined) {
+        const proof = checkDeviceProof(input.device, { tenant: input.tenant, email, now: clock.now() });
+        if (!proof.ok) throw new AppError(AgentErrors.invalid_device_proof, { details: { reason: proof.reason } });
+        if (!(await consumeDeviceProof(attempts, proof.device, input.device.nonce))) throw new AppError(AgentErrors.invalid_device_proof, { details: { reason: 'replayed' } });
+        device = proof.device;
+      }
       if (tenantId === undefined) {
         const n = await reserve(key, DEFAULT_SECURITY_SETTINGS);
         await dummyVerify(input.password, deps.passwordParams);
@@ -360,17 +388,42 @@ export function createAuthService(deps: AuthServiceDeps) {
       const agentId = row.id;
       await attempts.reset(key);
       const rehash = check.needsRehash ? await hashPassword(input.password, deps.passwordParams) : undefined;
-      return db.withTenant(
+      const network = input.ip === undefined ? undefined : networkOf(input.ip);
+      const signedIn = await db.withTenant(
         tenantId,
         async (tx) => {
           if (rehash !== undefined) await tx.updateTable('agent_passwords').set({ hash: rehash, changed_at: now }).where('agent_id', '=', agentId).execute();
           const factors = await factorsOf(tx, agentId);
-          const session = await sessions.create(tx, { tenantId, agentId, kind: input.kind, factor: 'password', settings, ip: input.ip, userAgent: input.userAgent });
-          await recordEntry(tx, tenantId, { actor: { type: 'agent', id: agentId }, action: 'agent.login.password', targets: { agent: agentId, session: session.id }, details: { kind: input.kind, rehashed: rehash !== undefined } }, now);
-          return { session, next: factors.length > 0 ? 'second_factor' : 'enroll', factors };
+          const alerts: RaisedAlert[] = [];
+          const seenNetwork = network === undefined ? undefined : await recordSignInNetwork(tx, { tenantId, agentId, network, settings, now });
+          if (seenNetwork?.alert !== undefined) alerts.push(seenNetwork.alert);
+          const seenDevice = device === undefined ? undefined : await recordSignInDevice(tx, { tenantId, agentId, device, fallbackName: 'Browser', settings, now });
+          if (seenDevice?.alert !== undefined) alerts.push(seenDevice.alert);
+          const session = await sessions.create(tx, { tenantId, agentId, kind: input.kind, factor: 'password', settings, ip: input.ip, userAgent: input.userAgent, deviceId: seenDevice?.device.id ?? null, network: network ?? null });
+          await recordEntry(
+            tx,
+            tenantId,
+            {
+              actor: { type: 'agent', id: agentId },
+              action: 'agent.login.password',
+              targets: { agent: agentId, session: session.id, ...(seenDevice === undefined ? {} : { device: seenDevice.device.id }) },
+              details: { kind: input.kind, rehashed: rehash !== undefined, device: seenDevice?.device.status ?? 'none', network: seenNetwork?.status ?? 'unknown' },
+            },
+            now,
+          );
+          const result: SignInResult = {
+            session,
+            next: factors.length > 0 ? 'second_factor' : 'enroll',
+            factors,
+            ...(seenDevice === undefined ? {} : { device: { id: seenDevice.device.id, status: seenDevice.device.status } }),
+            ...(seenNetwork === undefined ? {} : { networkStatus: seenNetwork.status }),
+          };
+          return { result, alerts };
         },
         { identity: true },
       );
+      for (const alert of signedIn.alerts) await publishAlert(alert);
+      return signedIn.result;
     },
 
     /**
@@ -489,11 +542,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       mayEnroll: requireMayEnroll,
       factorsOf,
       issueRecoveryCodes,
-      elevate: (tx, session, settings, client) => elevate(tx, session, 'webauthn', settings, client),
+      elevate: (tx, session, settings, client, passkey) => elevate(tx, session, 'webauthn', settings, client, passkey),
       reserve: (session, settings) => reserve(factorKey(session.tenantId, session.agentId), settings),
       fail: (session, settings, reason, attempt) => failSecondFactor(session, settings, 'webauthn', reason, attempt),
       settingsOf: (tenantId) => sessions.settings(tenantId),
-      unlock: (tx, session) => sessions.unlock(tx, session, 'webauthn'),
+      unlock: (tx, session, passkey) => sessions.unlock(tx, session, 'webauthn', passkey),
       published: (tenantId, sessionIds) => sessions.published({ tenantId, sessionIds }),
     }) satisfies WebAuthnFactors,
 

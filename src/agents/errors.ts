@@ -26,4 +26,11 @@ export const AgentErrors = defineErrors('agents', {
   no_enrollment: { status: 409, title: 'No second-factor enrollment is in progress' },
   api_key_not_found: { status: 404, title: 'API key not found' },
   invalid_shift_schedule: { status: 400, title: 'The shift schedule is not valid' },
+  invalid_device_proof: { status: 400, title: 'The device proof was not accepted (wrong signature, clock too far off, or used before)' },
+  device_required: { status: 403, title: 'Customer data is available only from a registered device' },
+  device_not_approved: { status: 403, title: 'This device waits for a supervisor to approve it' },
+  network_not_approved: { status: 403, title: 'Sign-ins from this network wait for a supervisor to approve it' },
+  device_not_bound: { status: 422, title: 'This passkey does not identify one device' },
+  device_conflict: { status: 409, title: 'This device is already registered' },
+  device_not_found: { status: 404, title: 'Device not found' },
 });

@@ -21,4 +21,5 @@ export { type IssuedSession, type Session, SESSION_CHANNEL, SessionService } fro
 export { DEFAULT_SECURITY_SETTINGS, type SecuritySettings, securitySettingsSchema } from './settings.js';
 export { API_KEY_SCOPES, type ApiKeyScope, type AuthenticateService, createServiceAuthenticator, type ServicePrincipal } from './api-keys.js';
 export { registerApiKeyRoutes } from './api-key-routes.js';
+export { registerDeviceRoutes } from './device-routes.js';
 export { type RelyingParty, relyingPartyOf, type WebAuthnFactors } from './webauthn.js';

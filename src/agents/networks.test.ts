@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { MAX_CIDRS, cidrListSchema, compileNetworks, normalizeIp } from './networks.js';
+import { MAX_CIDRS, cidrListSchema, compileNetworks, networkOf, normalizeIp } from './networks.js';
 
 function messages(input: unknown): string[] {
   const result = cidrListSchema.safeParse(input);
@@ -169,5 +169,26 @@ describe('normalizeIp', () => {
       '1:2:3:4:5:6:7:8:9', ':1:2:3:4:5:6:7', '1:2:3:4:5:6::1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', '::ffff:1.2.3.4', '1.2.3.4::', 'ffff::ffff:ffff', '12345::', 'abcd::efg',
     ];
     for (const sample of samples) expect(normalizeIp(sample) !== undefined, sample).toBe(isIP(sample) !== 0);
+  });
+});
+
+describe('networkOf', () => {
+  it('keeps the /24 of an IPv4 client and the /56 of an IPv6 one', () => {
+    expect(networkOf('203.0.113.77')).toBe('203.0.113.0/24');
+    expect(networkOf('::ffff:203.0.113.77')).toBe('203.0.113.0/24');
+    expect(networkOf('2001:db8:1:2ff::9')).toBe('2001:db8:1:200::/56');
+    expect(networkOf('2001:DB8:1:2FF:0:0:0:9%eth0')).toBe('2001:db8:1:200::/56');
+  });
+
+  it('puts two addresses of one home line in one network, and a neighbour line in another', () => {
+    expect(networkOf('198.51.100.1')).toBe(networkOf('198.51.100.254'));
+    expect(networkOf('198.51.100.1')).not.toBe(networkOf('198.51.101.1'));
+    expect(networkOf('2001:db8:0:10::1')).toBe(networkOf('2001:db8:0:ff::1'));
+    expect(networkOf('2001:db8:0:100::1')).not.toBe(networkOf('2001:db8:0:ff::1'));
+  });
+
+  it('refuses what is not an address', () => {
+    expect(networkOf('not an ip')).toBeUndefined();
+    expect(networkOf('010.0.0.1')).toBeUndefined();
   });
 });

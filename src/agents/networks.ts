@@ -265,3 +265,27 @@ export function compileNetworks(cidrs: readonly string[]): NetworkList {
     },
   };
 }
+
+/** Prefix lengths that make "a network" for new-network detection: a home or office line. */
+export const NETWORK_PREFIX = { ipv4: 24, ipv6: 56 } as const;
+
+/**
+ * The network a client address belongs to for "new network" detection: its IPv4 /24 or IPv6
+ * /56, as canonical CIDR text; undefined when `ip` is not an address. A /24 is what one office or
+ * ISP line usually holds; a /56 is what ISPs commonly delegate to one home (RIPE-690), so a home
+ * router's changing /64s do not count as new networks every day.
+ *
+ * @example
+ * networkOf('203.0.113.77');        // '203.0.113.0/24'
+ * networkOf('2001:db8:1:2ff::9');    // '2001:db8:1:200::/56'
+ */
+export function networkOf(ip: string): string | undefined {
+  const address = parseClient(ip);
+  if (address === undefined) return undefined;
+  const prefix = NETWORK_PREFIX[address.family];
+  const bytes = address.bytes.map((byte, i) => {
+    const kept = Math.min(8, Math.max(0, prefix - i * 8));
+    return byte & ((0xff << (8 - kept)) & 0xff);
+  });
+  return `${format({ family: address.family, bytes })}/${prefix}`;
+}

@@ -45,6 +45,12 @@ export interface Session {
   lockedAt: Date | null;
   lockReason: SessionLockReason | null;
   presenceAt: Date | null;
+  /** The device the session proved (devices.ts), if any. */
+  deviceId: string | null;
+  /** The network (networkOf) the session was opened from. */
+  readonly network: string | null;
+  /** The passkey of the latest WebAuthn proof in this session, if any. */
+  credentialId: string | null;
 }
 
 export interface IssuedSession {
@@ -112,7 +118,18 @@ export class SessionService {
   /** Creates a session in the caller's (tenant-scoped) transaction. */
   async create(
     tx: Tx,
-    input: { tenantId: string; agentId: string; kind: 'console' | 'bearer'; factor: SessionFactor; settings: SecuritySettings; ip?: string | undefined; userAgent?: string | undefined },
+    input: {
+      tenantId: string;
+      agentId: string;
+      kind: 'console' | 'bearer';
+      factor: SessionFactor;
+      settings: SecuritySettings;
+      ip?: string | undefined;
+      userAgent?: string | undefined;
+      deviceId?: string | null;
+      network?: string | null;
+      credentialId?: string | null;
+    },
   ): Promise<IssuedSession> {
     const now = this.#clock.now();
     const id = newId();
@@ -143,6 +160,13 @@ export class SessionService {
         challenge_expires_at: null,
         ip: input.ip?.slice(0, 64) ?? null,
         user_agent: input.userAgent?.slice(0, 256) ?? null,
+        device_id: input.deviceId ?? null,
+        network: input.network ?? null,
+        factor_credential_id: input.credentialId ?? null,
+        sms_code_hash: null,
+        sms_code_expires_at: null,
+        sms_code_purpose: null,
+        sms_sent_at: null,
       })
       .execute();
     return { id, token, csrfToken, expiresAt };
@@ -313,14 +337,28 @@ export class SessionService {
     await this.#publish({ tenantId: session.tenantId, sessionIds: [session.id] });
   }
 
-  /** Unlocks after the caller verified a second factor; activity and presence restart now. */
-  async unlock(tx: Tx, session: Session, factor: SessionFactor): Promise<void> {
+  /**
+   * Unlocks after the caller verified a second factor; activity and presence restart now. A
+   * passkey proof also says which passkey (and so, when it is a registered device, which device).
+   */
+  async unlock(tx: Tx, session: Session, factor: SessionFactor, passkey?: { credentialId: string; deviceId: string | undefined }): Promise<void> {
     const now = this.#clock.now();
     await tx
       .updateTable('agent_sessions')
-      .set({ locked_at: null, lock_reason: null, last_activity_at: now, presence_at: now, second_factor_at: now })
+      .set({
+        locked_at: null,
+        lock_reason: null,
+        last_activity_at: now,
+        presence_at: now,
+        second_factor_at: now,
+        ...(passkey === undefined ? {} : { factor_credential_id: passkey.credentialId, ...(passkey.deviceId === undefined ? {} : { device_id: passkey.deviceId }) }),
+      })
       .where('id', '=', session.id)
       .execute();
+    if (passkey !== undefined) {
+      session.credentialId = passkey.credentialId;
+      if (passkey.deviceId !== undefined) session.deviceId = passkey.deviceId;
+    }
     await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.session.unlock', targets: { agent: session.agentId, session: session.id }, details: { factor, reason: session.lockReason ?? 'none' } }, now);
     session.lockedAt = null;
     session.lockReason = null;
@@ -393,7 +431,7 @@ export class SessionService {
       .innerJoin('agents as a', 'a.id', 's.agent_id')
       .innerJoin('tenants as t', 't.id', 's.tenant_id')
       .leftJoin('tenant_security_settings as ts', 'ts.tenant_id', 's.tenant_id')
-      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.second_factor_at', 's.locked_at', 's.lock_reason', 's.presence_at', 'm.role', 'ts.settings'])
+      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.second_factor_at', 's.locked_at', 's.lock_reason', 's.presence_at', 's.device_id', 's.network', 's.factor_credential_id', 'm.role', 'ts.settings'])
       .where('s.token_hash', '=', hash)
       .where('s.revoked_at', 'is', null)
       .where('m.status', '=', 'active')
@@ -417,6 +455,9 @@ export class SessionService {
       lockedAt: row.locked_at,
       lockReason: row.lock_reason,
       presenceAt: row.presence_at,
+      deviceId: row.device_id,
+      network: row.network,
+      credentialId: row.factor_credential_id,
     };
     return { session, settings: parseSecuritySettings(row.settings ?? null) };
   }

@@ -52,6 +52,18 @@ export const securitySettingsSchema = z.strictObject({
     .default(null),
   /** Networks remote agents may sign in from (CIDR); empty: any. */
   allowedNetworks: cidrListSchema.default([]),
+  devices: z
+    .strictObject({
+      /** Data access only from a registered device (browser key or device-bound passkey). */
+      required: z.boolean().default(false),
+      /** A newly seen device counts only once a supervisor approved it (when devices are required). */
+      approval: z.boolean().default(true),
+    })
+    .default({ required: false, approval: true }),
+  /** A sign-in from a network (IPv4 /24, IPv6 /56) new for the agent gets data access only once a supervisor approved it. */
+  networkApproval: z.boolean().default(false),
+  /** Second factor by SMS code, as a fallback for agents without an authenticator (needs an SMS sender configured). */
+  smsFallback: z.boolean().default(false),
 });
 
 export type SecuritySettings = z.output<typeof securitySettingsSchema>;

@@ -16,6 +16,7 @@ import type { Clock } from '../platform/clock.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import type { AttemptCounter } from '../platform/rate-limit.js';
+import { deviceOfCredential } from './devices.js';
 import { AgentErrors } from './errors.js';
 import type { IssuedSession, Session } from './sessions.js';
 import type { SecuritySettings } from './settings.js';
@@ -41,6 +42,12 @@ export function relyingPartyOf(publicUrl: string, name = 'Custodia'): RelyingPar
 
 const CHALLENGE_MS = 5 * 60_000;
 
+/** The passkey a proof was made with, and the device it is registered as (devices.ts), if any. */
+export interface Passkey {
+  readonly credentialId: string;
+  readonly deviceId: string | undefined;
+}
+
 interface Deps {
   readonly db: Database;
   readonly clock: Clock;
@@ -50,12 +57,12 @@ interface Deps {
   readonly mayEnroll: (tx: Tx, session: Session) => Promise<void>;
   readonly factorsOf: (tx: Tx, agentId: string) => Promise<string[]>;
   readonly issueRecoveryCodes: (tx: Tx, agentId: string) => Promise<string[]>;
-  readonly elevate: (tx: Tx, session: Session, settings: SecuritySettings, client: { ip?: string | undefined; userAgent?: string | undefined }) => Promise<IssuedSession>;
+  readonly elevate: (tx: Tx, session: Session, settings: SecuritySettings, client: { ip?: string | undefined; userAgent?: string | undefined }, passkey?: Passkey) => Promise<IssuedSession>;
   /** Reserves one attempt of the agent's second-factor throttle (auth-service.ts); returns its number. */
   readonly reserve: (session: Session, settings: SecuritySettings) => Promise<number>;
   readonly fail: (session: Session, settings: SecuritySettings, reason: string, attempt: number) => Promise<never>;
   readonly settingsOf: (tenantId: string) => Promise<SecuritySettings>;
-  readonly unlock: (tx: Tx, session: Session) => Promise<void>;
+  readonly unlock: (tx: Tx, session: Session, passkey: Passkey) => Promise<void>;
   readonly published: (tenantId: string, sessionIds: string[]) => Promise<void>;
 }
 
@@ -207,9 +214,10 @@ export function webAuthnFactors(deps: Deps) {
           if (!verified.verified) return { ok: false as const, reason: 'invalid' };
           const now = clock.now();
           await tx.updateTable('agent_webauthn_credentials').set({ sign_count: verified.authenticationInfo.newCounter, last_used_at: now }).where('id', '=', credential.id).execute();
-          if (session.factor === 'password') return { ok: true as const, issued: await deps.elevate(tx, session, settings, input), unlocked: false };
+          const passkey: Passkey = { credentialId: credential.id, deviceId: await deviceOfCredential(tx, session.agentId, credential.credential_id) };
+          if (session.factor === 'password') return { ok: true as const, issued: await deps.elevate(tx, session, settings, input, passkey), unlocked: false };
           if (session.lockedAt !== null) {
-            await deps.unlock(tx, session);
+            await deps.unlock(tx, session, passkey);
             return { ok: true as const, issued: null, unlocked: true };
           }
           return { ok: true as const, issued: null, unlocked: false };

@@ -2,6 +2,6 @@ export { type Database, type OpenDatabaseOptions, type RawSession, type TenantSc
 export { secureDataDir } from './data-dir.js';
 export { DbErrors, isConnectionError, isUniqueViolation } from './errors.js';
 export { type Migration, type MigrationStatus, loadMigrations, migrate, migrationStatus } from './migrate.js';
-export type { CustomersTable, InvitationsTable, PlatformTokensTable, Schema, SessionFactor, SessionLockReason, SessionRevokedReason, TenantsTable } from './schema.js';
+export type { CustomersTable, DeviceStatus, InvitationsTable, PlatformTokensTable, Schema, SessionFactor, SessionLockReason, SessionRevokedReason, TenantsTable } from './schema.js';
 export { type ConnectionIdentity, connectionIdentity } from './identity.js';
 export { refreshPlannerStatistics, startStatisticsRefresh } from './maintenance.js';

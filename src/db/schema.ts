@@ -230,9 +230,9 @@ export interface AgentRecoveryCodesTable {
   used_at: Date | null;
 }
 
-export type SessionFactor = 'password' | 'totp' | 'webauthn' | 'recovery';
+export type SessionFactor = 'password' | 'totp' | 'webauthn' | 'recovery' | 'sms';
 export type SessionLockReason = 'idle' | 'presence' | 'multiple_faces' | 'manual';
-export type SessionRevokedReason = 'logout' | 'self' | 'security_officer' | 'replaced' | 'agent_disabled';
+export type SessionRevokedReason = 'logout' | 'self' | 'security_officer' | 'replaced' | 'agent_disabled' | 'device_revoked';
 
 export interface AgentSessionsTable {
   id: string;
@@ -256,6 +256,51 @@ export interface AgentSessionsTable {
   challenge_expires_at: Date | null;
   ip: string | null;
   user_agent: string | null;
+  device_id: string | null;
+  network: string | null;
+  factor_credential_id: string | null;
+  sms_code_hash: Uint8Array | null;
+  sms_code_expires_at: Date | null;
+  sms_code_purpose: 'enroll' | 'sign_in' | null;
+  sms_sent_at: Date | null;
+}
+
+export type DeviceStatus = 'pending' | 'approved' | 'revoked';
+
+export interface AgentDevicesTable {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  kind: 'browser_key' | 'webauthn';
+  thumbprint: Uint8Array;
+  public_key: Uint8Array | null;
+  webauthn_credential_id: string | null;
+  name: string;
+  status: DeviceStatus;
+  created_at: Date;
+  decided_at: Date | null;
+  decided_by: string | null;
+  last_seen_at: Date;
+}
+
+export interface AgentNetworksTable {
+  tenant_id: string;
+  agent_id: string;
+  network: string;
+  status: 'pending' | 'approved' | 'denied';
+  first_seen_at: Date;
+  last_seen_at: Date;
+  decided_at: Date | null;
+  decided_by: string | null;
+}
+
+export interface AgentSmsPhonesTable {
+  agent_id: string;
+  phone: string;
+  hint: string;
+  state: 'pending' | 'active';
+  created_at: Date;
+  confirmed_at: Date | null;
 }
 
 export interface TenantSecuritySettingsTable {
@@ -359,4 +404,7 @@ export interface Schema {
   agent_conduct_acks: AgentConductAcksTable;
   api_keys: ApiKeysTable;
   security_alerts: SecurityAlertsTable;
+  agent_devices: AgentDevicesTable;
+  agent_networks: AgentNetworksTable;
+  agent_sms_phones: AgentSmsPhonesTable;
 }

@@ -9,6 +9,7 @@
  * file exists so that documentation and tooling see every code, including those only the CLI uses.
  */
 import '../agents/errors.js';
+import '../channels/errors.js';
 import '../config/load.js';
 import '../db/errors.js';
 import '../ledger/errors.js';

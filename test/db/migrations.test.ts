@@ -335,12 +335,16 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       // Agents (0008): identities and credentials are never deleted by the application (an
       // agent is disabled); second factors can be removed, sessions only revoked.
       agent_conduct_acks: ['INSERT', 'SELECT'],
+      // Devices and networks (0009) are revoked or denied, never deleted: they are evidence.
+      agent_devices: ['INSERT', 'SELECT', 'UPDATE'],
       agent_memberships: ['INSERT', 'SELECT', 'UPDATE'],
+      agent_networks: ['INSERT', 'SELECT', 'UPDATE'],
       agent_passwords: ['INSERT', 'SELECT', 'UPDATE'],
       agent_recovery_codes: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
       agent_sessions: ['INSERT', 'SELECT', 'UPDATE'],
       agent_shift_exceptions: ['INSERT', 'SELECT'],
       agent_shifts: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      agent_sms_phones: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
       agent_totp: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
       agent_training: ['INSERT', 'SELECT'],
       agent_webauthn_credentials: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],

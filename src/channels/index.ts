@@ -1,0 +1,7 @@
+/** Outbound channels: what other domains import. */
+export { ChannelErrors } from './errors.js';
+export { assertSmsMessage, isE164, type SmsMessage, type SmsSender, type SmsSendResult } from './sms/sender.js';
+export { SmppSmsSender, smppStatusName } from './sms/smpp-sender.js';
+export { SMPP_DEFAULTS, type SmppSmsSenderConfig, type SmppTlsOptions } from './sms/smpp-config.js';
+export { parseSmppUrl, type SmppUrlSettings } from './sms/smpp-url.js';
+export type { DeliveryReceipt, DeliveryState } from './sms/delivery-receipt.js';
