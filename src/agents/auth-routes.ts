@@ -31,7 +31,7 @@ const kind = z.enum(['console', 'bearer']).default('console').describe('`console
 
 const issuedView = z.object({
   next: z.enum(['second_factor', 'enroll', 'done']).describe('What the client must do next.'),
-  factors: z.array(z.enum(['totp', 'webauthn', 'recovery'])).describe('Second factors the agent has.'),
+  factors: z.array(z.enum(['totp', 'webauthn', 'recovery', 'sms'])).describe('Second factors the agent can use now (`sms` only where the contact center allows the SMS fallback).'),
   expiresAt: z.iso.datetime(),
   token: z.string().optional().describe('Bearer sessions only: the session token, shown once.'),
   csrfToken: z.string().optional().describe('Console sessions only: send it in `x-csrf-token` with every state-changing request.'),
@@ -114,7 +114,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
         tags: TAG,
         summary: 'Present a second factor: completes a sign-in, or unlocks a locked session',
         security,
-        body: z.strictObject({ method: z.enum(['totp', 'recovery']), code }),
+        body: z.strictObject({ method: z.enum(['totp', 'recovery', 'sms']), code }),
         response: { 200: z.union([issuedView, z.object({ unlocked: z.boolean() })]), ...problemResponses(400, 401, 403, 429) },
       },
     },

@@ -23,10 +23,11 @@ import type { EventBus } from '../platform/events.js';
 import { newId } from '../platform/ids.js';
 import type { Logger } from '../platform/logger.js';
 import { type AttemptCounter, exponentialBackoffMs } from '../platform/rate-limit.js';
+import type { SmsSender } from '../channels/index.js';
 import type { KeyProvider } from '../vault/index.js';
 import { ALERT_CHANNEL, type RaisedAlert, raiseAlert } from './alerts.js';
 import { checkDeviceProof, consumeDeviceProof, type DeviceProof, type ProvenDevice, recordSignInDevice, recordSignInNetwork } from './devices.js';
-import { AgentErrors } from './errors.js';
+import { AgentErrors, tooManyAttempts as tooMany } from './errors.js';
 import { tenantOfInvitationToken } from './invitations.js';
 import { compileNetworks, networkOf } from './networks.js';
 import { checkPassword, dummyVerify, hashPassword, type PasswordParams, verifyPassword } from './password.js';
@@ -34,6 +35,7 @@ import { hashRecoveryCode, matchRecoveryCode, newRecoveryCodes } from './recover
 import type { Role } from './roles.js';
 import type { IssuedSession, Session, SessionService } from './sessions.js';
 import { DEFAULT_SECURITY_SETTINGS, loadSecuritySettings, type SecuritySettings } from './settings.js';
+import { type SentCode, smsFactor } from './sms-factor.js';
 import { newTotpSecret, totpQrSvg, totpUri, verifyTotp } from './totp.js';
 import { type Passkey, type RelyingParty, type WebAuthnFactors, webAuthnFactors } from './webauthn.js';
 
@@ -52,6 +54,10 @@ export interface AuthServiceDeps {
   readonly issuer: string;
   /** The WebAuthn relying party (from the public URL, which is known once the server listens). */
   readonly relyingParty: () => RelyingParty;
+  /** The SMS gateway for the fallback factor, when the server has one. */
+  readonly smsSender?: SmsSender | undefined;
+  /** Country assumed for phone numbers written without `+`. */
+  readonly defaultPhoneCountry?: string | undefined;
 }
 
 export interface ClientInfo {
@@ -60,7 +66,7 @@ export interface ClientInfo {
 }
 
 export type NextStep = 'second_factor' | 'enroll' | 'done';
-export type FactorKind = 'totp' | 'webauthn' | 'recovery';
+export type FactorKind = 'totp' | 'webauthn' | 'recovery' | 'sms';
 
 export interface SignInResult {
   readonly session: IssuedSession;
@@ -83,6 +89,7 @@ const PER_ADDRESS_PER_MINUTE = 60;
 
 export function createAuthService(deps: AuthServiceDeps) {
   const { db, clock, sessions, attempts } = deps;
+  const sms = smsFactor({ db, clock, logger: deps.logger, keyProvider: deps.keyProvider, attempts, sender: deps.smsSender, defaultCountry: deps.defaultPhoneCountry });
 
   // Keyed by the person, not the tenant: one password and one authenticator serve every tenant
   // they work for, so guesses through several tenants count together, and an unknown tenant
@@ -394,6 +401,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         async (tx) => {
           if (rehash !== undefined) await tx.updateTable('agent_passwords').set({ hash: rehash, changed_at: now }).where('agent_id', '=', agentId).execute();
           const factors = await factorsOf(tx, agentId);
+          if (factors.length > 0 && (await sms.usable(tx, agentId, settings))) factors.push('sms');
           const alerts: RaisedAlert[] = [];
           const seenNetwork = network === undefined ? undefined : await recordSignInNetwork(tx, { tenantId, agentId, network, settings, now });
           if (seenNetwork?.alert !== undefined) alerts.push(seenNetwork.alert);
@@ -430,7 +438,7 @@ export function createAuthService(deps: AuthServiceDeps) {
      * A second factor presented by a session: completes a sign-in (new session), or unlocks a
      * locked one. Failures count towards the agent's back-off and alert.
      */
-    async presentSecondFactor(session: Session, input: { method: 'totp' | 'recovery'; code: string } & ClientInfo): Promise<{ session: IssuedSession | null; unlocked: boolean }> {
+    async presentSecondFactor(session: Session, input: { method: 'totp' | 'recovery' | 'sms'; code: string } & ClientInfo): Promise<{ session: IssuedSession | null; unlocked: boolean }> {
       // A signed-in session past its idle or presence limit is locked first, so the code unlocks
       // it; an open one has nothing to prove, and must not burn a code (or a recovery code).
       if (session.factor !== 'password' && (await sessions.judgeLocks(session)) === null) return { session: null, unlocked: false };
@@ -443,6 +451,9 @@ export function createAuthService(deps: AuthServiceDeps) {
           if (input.method === 'totp') {
             const result = await checkTotp(tx, session.agentId, input.code, 'active');
             if (!result.ok) return { ok: false as const, reason: result.reason };
+          } else if (input.method === 'sms') {
+            // The tenant may have switched the fallback off since the code was sent.
+            if (!(await sms.usable(tx, session.agentId, settings)) || !(await sms.check(tx, session, input.code, 'sign_in'))) return { ok: false as const, reason: 'invalid' };
           } else if (!(await checkRecoveryCode(tx, session.agentId, input.code))) {
             return { ok: false as const, reason: 'invalid' };
           }
@@ -550,6 +561,30 @@ export function createAuthService(deps: AuthServiceDeps) {
       published: (tenantId, sessionIds) => sessions.published({ tenantId, sessionIds }),
     }) satisfies WebAuthnFactors,
 
+    /** SMS codes, the fallback second factor (sms-factor.ts). */
+    sms: {
+      /** Sends a code to complete a sign-in or unlock a locked session. */
+      async send(session: Session): Promise<SentCode> {
+        if (session.factor !== 'password' && (await sessions.judgeLocks(session)) === null) {
+          throw new AppError(AgentErrors.sms_unavailable, { detail: 'This session is open: there is nothing to confirm' });
+        }
+        return sms.sendCode(session, await sessions.settings(session.tenantId));
+      },
+      /** Registers a phone (unlocked session with a recent second-factor proof; checked by the route). */
+      async startEnrollment(session: Session, input: { phone: string }): Promise<SentCode> {
+        return sms.startEnrollment(session, await sessions.settings(session.tenantId), input);
+      },
+      async confirmEnrollment(session: Session, input: { code: string }): Promise<void> {
+        const settings = await sessions.settings(session.tenantId);
+        const key = factorKey(session.tenantId, session.agentId);
+        const attempt = await reserve(key, settings);
+        const ok = await db.withTenant(session.tenantId, (tx) => sms.confirmEnrollment(tx, session, input.code), { identity: true });
+        if (!ok) return failSecondFactor(session, settings, 'sms', 'invalid', attempt);
+        await attempts.reset(key);
+      },
+      remove: (session: Session) => sms.remove(session),
+    },
+
     async signOut(session: Session): Promise<void> {
       await db.withTenant(session.tenantId, async (tx) => {
         const revoked = await sessions.revoke(tx, session.tenantId, { sessionIds: [session.id] }, 'logout');
@@ -571,6 +606,3 @@ export function createAuthService(deps: AuthServiceDeps) {
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-function tooMany(retryAfterMs: number): AppError {
-  return new AppError(AgentErrors.too_many_attempts, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1_000))) } });
-}

@@ -1,4 +1,4 @@
-import { defineErrors } from '../platform/errors.js';
+import { AppError, defineErrors } from '../platform/errors.js';
 
 export const AgentErrors = defineErrors('agents', {
   // One answer for unknown, expired, revoked and used links: nobody learns which links exist.
@@ -33,4 +33,11 @@ export const AgentErrors = defineErrors('agents', {
   device_not_bound: { status: 422, title: 'This passkey does not identify one device' },
   device_conflict: { status: 409, title: 'This device is already registered' },
   device_not_found: { status: 404, title: 'Device not found' },
+  invalid_phone: { status: 400, title: 'This phone number cannot receive codes' },
+  sms_unavailable: { status: 409, title: 'SMS codes are not available here' },
 });
+
+/** 429 with `Retry-After` (whole seconds, at least 1). */
+export function tooManyAttempts(retryAfterMs: number): AppError {
+  return new AppError(AgentErrors.too_many_attempts, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1_000))) } });
+}

@@ -22,4 +22,5 @@ export { DEFAULT_SECURITY_SETTINGS, type SecuritySettings, securitySettingsSchem
 export { API_KEY_SCOPES, type ApiKeyScope, type AuthenticateService, createServiceAuthenticator, type ServicePrincipal } from './api-keys.js';
 export { registerApiKeyRoutes } from './api-key-routes.js';
 export { registerDeviceRoutes } from './device-routes.js';
+export { registerSmsRoutes } from './sms-routes.js';
 export { type RelyingParty, relyingPartyOf, type WebAuthnFactors } from './webauthn.js';

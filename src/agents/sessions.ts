@@ -163,7 +163,7 @@ export class SessionService {
         device_id: input.deviceId ?? null,
         network: input.network ?? null,
         factor_credential_id: input.credentialId ?? null,
-        sms_code_hash: null,
+        sms_code: null,
         sms_code_expires_at: null,
         sms_code_purpose: null,
         sms_sent_at: null,

@@ -203,6 +203,13 @@ describe('secrets in error messages', () => {
     expect(error.message).not.toContain(password);
   });
 
+  it('does not echo an invalid CUSTODIA_SMPP_URL that carries a password', () => {
+    const error = rejected({ env: { CUSTODIA_SMPP_URL: `smpp://custodia:${password}@smsc.internal:2775` } }); // no ?source=
+    expect(settings(error)).toEqual(['CUSTODIA_SMPP_URL']);
+    expect(error.message).not.toContain(password);
+    expect(JSON.stringify(error.problems)).not.toContain(password);
+  });
+
   it('does not echo invalid key material (CUSTODIA_KEYS)', () => {
     const material = `1:${'S3cretKeyMaterial'.repeat(1000)}`; // longer than the 16 KiB limit
     const error = rejected({ env: { CUSTODIA_KEYS: material } });
@@ -280,10 +287,12 @@ describe('describeConfig', () => {
         REDIS_URL: `redis://default:${password}@cache.internal:6379`,
         CUSTODIA_KEY_PROVIDER: 'env',
         CUSTODIA_KEYS: `1:${password}`,
+        CUSTODIA_SMPP_URL: `smpp://custodia:${password}@smsc.internal:2775?source=Custodia`,
       },
     });
     const described = describeConfig(config);
     expect(JSON.stringify(described)).not.toContain(password);
+    expect(described.smppUrl).toBe('smpp://custodia@smsc.internal:2775');
     expect(described.keys).toBe('[redacted]');
     expect(described.databaseUrl).toBe('postgres://app@db.internal:5432/custodia');
     expect(described.redisUrl).toBe('redis://default@cache.internal:6379');

@@ -179,7 +179,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
 }
 
 function redactSecretSetting(key: ConfigKey, value: string): string {
-  if (key === 'databaseUrl' || key === 'migrationDatabaseUrl' || key === 'redisUrl') return redactUrl(value);
+  if (key === 'databaseUrl' || key === 'migrationDatabaseUrl' || key === 'redisUrl' || key === 'smppUrl') return redactUrl(value);
   return '[redacted]';
 }
 

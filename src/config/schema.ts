@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseSmppUrl } from '../channels/sms/smpp-url.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
@@ -116,6 +117,20 @@ export const configSchema = z.strictObject({
     .max(4096)
     .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || (/^https?:\/\//.test(v) && URL.canParse(v)), 'must be a file path or an http:// or https:// URL')
     .optional(),
+  /** SMS gateway (SMPP 3.4): `smpp://system_id:password@host:port?source=Sender` (`smpps://` for TLS). A secret. */
+  smppUrl: z
+    .string()
+    .min(1)
+    .max(2048)
+    .superRefine((value, ctx) => {
+      try {
+        parseSmppUrl(value);
+      } catch (error) {
+        // parseSmppUrl's messages never repeat the password.
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
   /** Country assumed for phone numbers written without `+` (ISO 3166-1 alpha-2), e.g. `ES`. */
   defaultPhoneCountry: z
     .string()
@@ -127,7 +142,7 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigKey = keyof Config;
 
 /** Settings whose values are secrets: never echoed in errors, logs or `--json` output. */
-export const secretSettings: ReadonlySet<ConfigKey> = new Set(['keys', 'databaseUrl', 'migrationDatabaseUrl', 'redisUrl']);
+export const secretSettings: ReadonlySet<ConfigKey> = new Set(['keys', 'databaseUrl', 'migrationDatabaseUrl', 'redisUrl', 'smppUrl']);
 
 /**
  * Environment variable for each setting. Variables outside this table that start with
@@ -163,6 +178,7 @@ export const environmentNames: Readonly<Record<ConfigKey, string>> = {
   ledgerWitness: 'CUSTODIA_LEDGER_WITNESS',
   vaultKeyCacheTtlMs: 'CUSTODIA_VAULT_KEY_CACHE_TTL_MS',
   blindIndexBytes: 'CUSTODIA_BLIND_INDEX_BYTES',
+  smppUrl: 'CUSTODIA_SMPP_URL',
   defaultPhoneCountry: 'CUSTODIA_DEFAULT_PHONE_COUNTRY',
 };
 

@@ -259,7 +259,7 @@ export interface AgentSessionsTable {
   device_id: string | null;
   network: string | null;
   factor_credential_id: string | null;
-  sms_code_hash: Uint8Array | null;
+  sms_code: string | null;
   sms_code_expires_at: Date | null;
   sms_code_purpose: 'enroll' | 'sign_in' | null;
   sms_sent_at: Date | null;

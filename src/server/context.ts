@@ -14,6 +14,7 @@ import { createTenantService, type TenantService } from '../tenants/index.js';
 import { Ledger, type LedgerSigner, loadSigner } from '../ledger/index.js';
 import { createKeyProvider, createVault, type KeyProvider, type Vault } from '../vault/index.js';
 import { type AuthService, createAuthService, DEFAULT_PASSWORD_PARAMS, relyingPartyOf, SessionService } from '../agents/index.js';
+import { parseSmppUrl, SmppSmsSender } from '../channels/index.js';
 import { type EventBus, memoryEventBus, redisEventBus } from '../platform/events.js';
 import { type AttemptCounter, memoryAttemptCounter, redisAttemptCounter } from '../platform/rate-limit.js';
 
@@ -147,6 +148,8 @@ export async function createContext(config: Config, options: CreateContextOption
   // Without a shared bus another process cannot tell this one of a revocation: a 1 s cache
   // bounds how long it takes to bite. With Redis, invalidation is pushed at once.
   const sessions = new SessionService({ db, clock, bus, logger, cacheTtlMs: redis === undefined ? 1_000 : 10_000 });
+  // The SMS gateway binds lazily, on the first message: an SMSC that is down does not stop the server.
+  const smsSender = config.smppUrl === undefined ? undefined : new SmppSmsSender({ ...parseSmppUrl(config.smppUrl), logger });
   const auth = createAuthService({
     db,
     clock,
@@ -159,6 +162,8 @@ export async function createContext(config: Config, options: CreateContextOption
     issuer: 'Custodia',
     // The public URL is final only once the server listens (port 0): read it when needed.
     relyingParty: () => relyingPartyOf(context.publicUrl),
+    smsSender,
+    defaultPhoneCountry: config.defaultPhoneCountry,
     tenantIdBySlug: async (slug) => {
       const tenant = await tenants.findTenantBySlug(slug);
       return tenant?.status === 'active' ? tenant.id : undefined;
@@ -180,6 +185,7 @@ export async function createContext(config: Config, options: CreateContextOption
     publicUrl: publicUrlOf(config),
     async close() {
       sessions.close();
+      await smsSender?.close().catch(() => undefined);
       await bus.close().catch(() => undefined);
       redis?.disconnect();
       if (options.db === undefined) await db.close();

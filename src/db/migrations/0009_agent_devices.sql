@@ -56,9 +56,10 @@ ALTER TABLE agent_sessions
   ADD COLUMN network text CHECK (char_length(network) <= 64),
   -- The passkey (agent_webauthn_credentials.id) of the session's latest WebAuthn proof, if any.
   ADD COLUMN factor_credential_id uuid,
-  -- The SMS fallback: one active code per session, stored as an HMAC, with its expiry and the
-  -- time it was sent (resend cooldown).
-  ADD COLUMN sms_code_hash bytea CHECK (sms_code_hash IS NULL OR octet_length(sms_code_hash) = 32),
+  -- The SMS fallback: one active code per session, wrapped by the key provider (a six-digit code
+  -- under a plain hash would fall to a million guesses by anyone who reads the table), with its
+  -- expiry, its purpose and the time it was sent (resend cooldown).
+  ADD COLUMN sms_code text CHECK (char_length(sms_code) <= 1024),
   ADD COLUMN sms_code_expires_at timestamptz,
   ADD COLUMN sms_code_purpose text CHECK (sms_code_purpose IN ('enroll', 'sign_in')),
   ADD COLUMN sms_sent_at timestamptz;
