@@ -35,6 +35,8 @@ export const AgentErrors = defineErrors('agents', {
   device_not_found: { status: 404, title: 'Device not found' },
   invalid_phone: { status: 400, title: 'This phone number cannot receive codes' },
   sms_unavailable: { status: 409, title: 'SMS codes are not available here' },
+  last_admin: { status: 409, title: 'This would leave the contact center without an active tenant administrator' },
+  alert_not_found: { status: 404, title: 'Alert not found' },
 });
 
 /** 429 with `Retry-After` (whole seconds, at least 1). */

@@ -23,4 +23,5 @@ export { API_KEY_SCOPES, type ApiKeyScope, type AuthenticateService, createServi
 export { registerApiKeyRoutes } from './api-key-routes.js';
 export { registerDeviceRoutes } from './device-routes.js';
 export { registerSmsRoutes } from './sms-routes.js';
+export { registerMembershipRoutes } from './membership-routes.js';
 export { type RelyingParty, relyingPartyOf, type WebAuthnFactors } from './webauthn.js';

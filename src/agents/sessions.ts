@@ -79,7 +79,8 @@ export interface SessionServiceOptions {
   readonly maxCached?: number;
 }
 
-export type SessionEvent = { tenantId: string; sessionIds?: string[]; agentId?: string; settings?: boolean };
+/** What changed: some sessions, every session of an agent, the tenant's settings, or the whole tenant (suspended, deleted). */
+export type SessionEvent = { tenantId: string; sessionIds?: string[]; agentId?: string; settings?: boolean; tenant?: boolean };
 
 export class SessionService {
   readonly #db: Database;
@@ -98,6 +99,12 @@ export class SessionService {
   readonly #keyOf = new Map<string, string>();
   readonly #settings = new Map<string, { settings: SecuritySettings; networks: NetworkList | null; fetchedAt: number }>();
   readonly #unsubscribe: () => void;
+  /**
+   * Counts session events seen. A load from the database that started before an event may
+   * have read the row before the change the event announces: such a result serves its own
+   * request but is not cached (otherwise it could outlive the revocation by a cache lifetime).
+   */
+  #events = 0;
 
   constructor(options: SessionServiceOptions) {
     this.#db = options.db;
@@ -187,12 +194,18 @@ export class SessionService {
       if (cached.session.expiresAt.getTime() <= nowMs) return undefined;
       return cached.session;
     }
+    const eventsBefore = this.#events;
     const loaded = await this.#db.withTenant(tenantId, (tx) => this.#load(tx, hash));
-    if (loaded !== undefined) this.#settings.set(tenantId, { settings: loaded.settings, networks: null, fetchedAt: nowMs });
+    const stale = this.#events !== eventsBefore;
+    if (loaded !== undefined && !stale) this.#settings.set(tenantId, { settings: loaded.settings, networks: null, fetchedAt: nowMs });
     const session = loaded?.session;
     if (session === undefined || session.expiresAt.getTime() <= nowMs) {
       if (cached !== undefined) this.#drop(key, cached.session.id);
       return undefined;
+    }
+    if (stale) {
+      if (cached !== undefined) this.#drop(key, cached.session.id);
+      return session;
     }
     if (cached !== undefined && cached.session.id === session.id) {
       // Activity and presence this process saw but has not written yet.
@@ -394,6 +407,7 @@ export class SessionService {
   }
 
   #forget(event: SessionEvent): void {
+    this.#events += 1;
     for (const id of Array.isArray(event.sessionIds) ? event.sessionIds : []) {
       const key = this.#keyOf.get(id);
       if (key !== undefined) this.#drop(key, id);
@@ -404,8 +418,13 @@ export class SessionService {
         if (entry.session.tenantId === event.tenantId && entry.session.agentId === event.agentId) this.#drop(key, entry.session.id);
       }
     }
+    if (event.tenant === true) {
+      for (const [key, entry] of this.#cache) {
+        if (entry.session.tenantId === event.tenantId) this.#drop(key, entry.session.id);
+      }
+    }
     // Settings may have changed with the event (a settings update publishes one too).
-    if (event.settings === true) this.#settings.delete(event.tenantId);
+    if (event.settings === true || event.tenant === true) this.#settings.delete(event.tenantId);
   }
 
   #drop(key: string, sessionId: string): void {

@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { createAuthenticator, createServiceAuthenticator, registerAgentAdminRoutes, registerApiKeyRoutes, registerAuthRoutes, registerDeviceRoutes, registerInvitationRoutes, registerSmsRoutes } from '../agents/index.js';
+import { createAuthenticator, createServiceAuthenticator, registerAgentAdminRoutes, registerApiKeyRoutes, registerAuthRoutes, registerDeviceRoutes, registerInvitationRoutes, registerMembershipRoutes, registerSmsRoutes } from '../agents/index.js';
 import { AppError, ServerErrors } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http.js';
 import { registerLedgerRoutes } from '../ledger/routes.js';
@@ -151,6 +151,8 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     vault: ctx.vault,
     ledger: ctx.ledger,
     invitationUrl: (token) => `${ctx.publicUrl}/invite#${token}`,
+    // A suspended tenant's sessions stop at once on every process, not when their cache entries expire.
+    onTenantChanged: (tenantId) => ctx.sessions.published({ tenantId, tenant: true }),
   });
   registerInvitationRoutes(app, { db: ctx.db, clock: ctx.clock });
   const authenticate = createAuthenticator(ctx.sessions);
@@ -163,6 +165,7 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     invitationTtlHours: config.invitationTtlHours,
     invitationUrl: (token) => `${ctx.publicUrl}/invite#${token}`,
   });
+  registerMembershipRoutes(app, { db: ctx.db, clock: ctx.clock, sessions: ctx.sessions, authenticate });
   registerSmsRoutes(app, { clock: ctx.clock, auth: ctx.auth, sessions: ctx.sessions, authenticate });
   registerDeviceRoutes(app, { db: ctx.db, clock: ctx.clock, sessions: ctx.sessions, authenticate, bus: ctx.bus, logger: ctx.logger });
   registerApiKeyRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });

@@ -71,6 +71,8 @@ export interface TenantRouteDeps {
   readonly ledger: Ledger;
   /** Turns an invitation token into the link a person opens. */
   readonly invitationUrl: (token: string) => string;
+  /** Told after a tenant was suspended, reactivated or deleted (every process drops what it cached). */
+  readonly onTenantChanged?: (tenantId: string) => Promise<void>;
 }
 
 export function registerTenantRoutes(app: HttpApp, deps: TenantRouteDeps): void {
@@ -149,7 +151,11 @@ export function registerTenantRoutes(app: HttpApp, deps: TenantRouteDeps): void 
           response: { 200: tenantView, ...problemResponses(400, 401, 404) },
         },
       },
-      async (request) => view(await deps.tenants.updateTenant(request.params.id, request.body)),
+      async (request) => {
+        const updated = await deps.tenants.updateTenant(request.params.id, request.body);
+        if (request.body.status !== undefined) await deps.onTenantChanged?.(updated.id);
+        return view(updated);
+      },
     );
 
     platform.delete(
@@ -165,6 +171,7 @@ export function registerTenantRoutes(app: HttpApp, deps: TenantRouteDeps): void 
       },
       async (request, reply) => {
         await deps.tenants.deleteTenant(request.params.id);
+        await deps.onTenantChanged?.(request.params.id);
         return reply.status(204).send(null);
       },
     );

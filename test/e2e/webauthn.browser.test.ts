@@ -9,7 +9,10 @@
  * One server, one browser, one page; the cases run in order and build on each other:
  * accept an invitation, register a first passkey (which completes that sign-in), register a
  * second authenticator, sign in with a passkey, unlock a locked session, refuse a cloned
- * authenticator (signature counter did not grow) and refuse a replayed assertion.
+ * authenticator (signature counter did not grow) and refuse a replayed assertion. Then devices:
+ * sign in with the browser's own device key (WebCrypto, not extractable; its proof used once),
+ * register the laptop's device-bound passkey as a device (only from a session it proved; a synced
+ * passkey is refused), see which device each session proves, and find both in the ledger.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +34,11 @@ const PASSWORD = 'correct horse battery staple 42';
  * - `create(options)` / `get(options)`: the WebAuthn ceremony with the server's JSON options
  *   (base64url to ArrayBuffer and back), answering {ok: true, credential} with the JSON that
  *   @simplewebauthn/server verifies, or {ok: false, name, message} with the DOMException.
+ * - `deviceProof(tenant, email)`: the browser's device key proof for a sign-in (docs/api.md,
+ *   `DeviceProof`): an ECDSA P-256 key pair made once per page with a private key that cannot be
+ *   extracted, its public JWK, a fresh nonce, and the signature over the statement. Answers
+ *   {proof, extractable, algorithm, exportRefused}: what the private key says of itself, and the
+ *   name of the error the browser raised when asked to export it anyway.
  */
 const PAGE_HELPERS = `window.__e2e = (() => {
   const toB64u = (buffer) => {
@@ -46,6 +54,8 @@ const PAGE_HELPERS = `window.__e2e = (() => {
   };
   const descriptors = (list) => (list || []).map((c) => ({ ...c, id: fromB64u(c.id) }));
   const failure = (e) => ({ ok: false, name: e && e.name, message: e && e.message });
+  // The device key: made on first use and kept for the page's life (the console keeps it in the browser's storage).
+  let deviceKey;
   return {
     async api(method, path, token, body) {
       const headers = {};
@@ -97,6 +107,23 @@ const PAGE_HELPERS = `window.__e2e = (() => {
         },
       };
     },
+    async deviceProof(tenant, email) {
+      if (deviceKey === undefined) deviceKey = crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+      const { privateKey, publicKey } = await deviceKey;
+      const jwk = await crypto.subtle.exportKey('jwk', publicKey);
+      const signedAt = Date.now();
+      const nonce = toB64u(crypto.getRandomValues(new Uint8Array(24)));
+      const statement = ['custodia-device-proof-v1', tenant, email.trim().toLowerCase(), String(signedAt), nonce].join('\\n');
+      const signature = toB64u(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, new TextEncoder().encode(statement)));
+      let exportRefused = null;
+      try { await crypto.subtle.exportKey('pkcs8', privateKey); } catch (e) { exportRefused = e && e.name; }
+      return {
+        proof: { publicKey: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, signedAt, nonce, signature },
+        extractable: privateKey.extractable,
+        algorithm: privateKey.algorithm,
+        exportRefused,
+      };
+    },
   };
 })();`;
 
@@ -125,7 +152,37 @@ interface VirtualCredential {
   signCount: number;
 }
 
-const AUTHENTICATOR = { protocol: 'ctap2', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } as const;
+/**
+ * A device-bound authenticator: not backup eligible, so its credentials are `singleDevice` (set
+ * here rather than left to Chromium's default, because the device cases depend on it). A synced
+ * passkey is simulated with both backup flags set (see {@link attach}).
+ */
+const AUTHENTICATOR = {
+  protocol: 'ctap2',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+  automaticPresenceSimulation: true,
+  defaultBackupEligibility: false,
+  defaultBackupState: false,
+} as const;
+
+/** What the page's deviceProof() answers. */
+interface DeviceProofResult {
+  readonly proof: { publicKey: Record<string, string>; signedAt: number; nonce: string; signature: string };
+  readonly extractable: boolean;
+  readonly algorithm: Record<string, unknown>;
+  readonly exportRefused: string | null;
+}
+
+/** One of the agent's devices as GET /v1/auth/devices lists it. */
+interface DeviceView {
+  readonly id: string;
+  readonly kind: 'browser_key' | 'webauthn';
+  readonly name: string;
+  readonly status: string;
+  readonly current: boolean;
+}
 
 /** One canonical ledger entry (docs/ledger.md), the members this file reads. */
 interface LedgerEntry {
@@ -143,6 +200,9 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
   let cdp: CDPSession;
 
   // What the cases hand on to each other.
+  /** The browser's device key (browser_key) and the laptop's passkey registered as a device (webauthn). */
+  let browserDeviceId = '';
+  let webauthnDeviceId = '';
   let tenantId = '';
   let agentId = '';
   let email = '';
@@ -213,15 +273,20 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     return ceremony.credential;
   }
 
-  /** Attaches the authenticator `name` (detaching the current one), with the credentials it had. */
-  async function attach(name: string, transport: 'internal' | 'usb'): Promise<void> {
+  /**
+   * Attaches the authenticator `name` (detaching the current one), with the credentials it had.
+   * `synced`: its new credentials are backup eligible and backed up, like a passkey a password
+   * manager or a platform account syncs between devices (`multiDevice`).
+   */
+  async function attach(name: string, transport: 'internal' | 'usb', synced = false): Promise<void> {
     if (attached !== '') {
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId: attached });
       detached.set(attachedName, credentials);
       await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: attached });
       attached = '';
     }
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { ...AUTHENTICATOR, transport } });
+    const backup = synced ? { defaultBackupEligibility: true, defaultBackupState: true } : {};
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { ...AUTHENTICATOR, ...backup, transport } });
     for (const credential of detached.get(name) ?? []) await cdp.send('WebAuthn.addCredential', { authenticatorId, credential });
     detached.delete(name);
     attached = authenticatorId;
@@ -236,6 +301,43 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     const result = await api('POST', '/v1/auth/sign-in', undefined, { tenant: 'demo', email, password: PASSWORD, kind: 'bearer' });
     expect(result.status, why(result)).toBe(200);
     return result;
+  }
+
+  /** A password sign-in with the browser's device proof (or another body's `device`): the answer, whatever it is. */
+  function signInWithDevice(device: unknown): Promise<ApiResult> {
+    return api('POST', '/v1/auth/sign-in', undefined, { tenant: 'demo', email, password: PASSWORD, kind: 'bearer', device });
+  }
+
+  /** What the page's device key proves for a sign-in as `proofEmail` in `tenant`. */
+  function deviceProof(tenant: string, proofEmail: string): Promise<DeviceProofResult> {
+    return call(`window.__e2e.deviceProof(${args(tenant, proofEmail)})`) as Promise<DeviceProofResult>;
+  }
+
+  async function devices(token: string): Promise<DeviceView[]> {
+    const listed = await api('GET', '/v1/auth/devices', token);
+    expect(listed.status, why(listed)).toBe(200);
+    return listed.body.devices as DeviceView[];
+  }
+
+  /** Completes a password-only session with the attached authenticator: the full session's token. */
+  async function completeWithPasskey(passwordToken: string, expected: string): Promise<string> {
+    const credential = await assertion(passwordToken);
+    expect(credential.id).toBe(credentialIds.get(expected));
+    const done = await api('POST', '/v1/auth/webauthn/authentication', passwordToken, { response: credential });
+    expect(done.status, why(done)).toBe(200);
+    expect(done.body.next).toBe('done');
+    return done.body.token as string;
+  }
+
+  /** Locks the session `token` and unlocks it with the attached authenticator, which must be `expected`. */
+  async function lockAndUnlock(token: string, expected: string): Promise<void> {
+    const lock = await api('POST', '/v1/auth/lock', token);
+    expect(lock.status, why(lock)).toBe(204);
+    const credential = await assertion(token);
+    expect(credential.id).toBe(credentialIds.get(expected));
+    const unlocked = await api('POST', '/v1/auth/webauthn/authentication', token, { response: credential });
+    expect(unlocked.status, why(unlocked)).toBe(200);
+    expect(unlocked.body).toEqual({ unlocked: true });
   }
 
   /** Authentication options for `token`, answered by the attached authenticator: the response JSON. */
@@ -261,19 +363,27 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     }
   }
 
-  /** Waits for the sequencer (every 200 ms by default) to put the failures of this agent in the tree. */
-  async function failuresInLedger(count: number): Promise<LedgerEntry[]> {
-    let failures: LedgerEntry[] = [];
+  /**
+   * Waits for the sequencer (every 200 ms by default) to put at least `count` entries `action`
+   * about this agent (and matching `where`, if given) in the tree.
+   */
+  async function agentEntriesInLedger(action: string, count: number, where: (e: LedgerEntry) => boolean = () => true): Promise<LedgerEntry[]> {
+    let entries: LedgerEntry[] = [];
     await expect
       .poll(
         async () => {
-          failures = (await ledgerEntries()).filter((e) => e.action === 'agent.login.failed' && e.targets.agent === agentId);
-          return failures.length;
+          entries = (await ledgerEntries()).filter((e) => e.action === action && e.targets.agent === agentId && where(e));
+          return entries.length;
         },
         { timeout: 15_000, interval: 200 },
       )
       .toBeGreaterThanOrEqual(count);
-    return failures;
+    return entries;
+  }
+
+  /** Waits for the sequencer to put the failures of this agent in the tree. */
+  function failuresInLedger(count: number): Promise<LedgerEntry[]> {
+    return agentEntriesInLedger('agent.login.failed', count);
   }
 
   it('registers a passkey as the first second factor: that completes the sign-in and issues 10 recovery codes', async () => {
@@ -513,5 +623,170 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     const unlocked = await api('POST', '/v1/auth/webauthn/authentication', fullToken, { response: fresh });
     expect(unlocked.status, why(unlocked)).toBe(200);
     expect(unlocked.body).toEqual({ unlocked: true });
+  });
+
+  it("signs in with the browser's device key: a non-extractable P-256 key, recorded as a browser_key device; its proof counts once and a tampered one not at all", async () => {
+    const made = await deviceProof('demo', email);
+    // What the console relies on: the private key cannot leave the browser.
+    expect(made.extractable).toBe(false);
+    expect(made.exportRefused).toBe('InvalidAccessError');
+    expect(made.algorithm).toEqual({ name: 'ECDSA', namedCurve: 'P-256' });
+    // The public JWK, members the API knows only (it refuses any other, `ext` and `key_ops` too).
+    expect(Object.keys(made.proof.publicKey).sort()).toEqual(['crv', 'kty', 'x', 'y']);
+    expect(made.proof.publicKey).toMatchObject({ kty: 'EC', crv: 'P-256', x: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), y: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(made.proof.signature).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    const proof = { ...made.proof, name: 'Chromium (e2e)' };
+
+    const signIn = await signInWithDevice(proof);
+    expect(signIn.status, why(signIn)).toBe(200);
+    expect(signIn.body.next).toBe('second_factor');
+    // The demo tenant has the default settings (devices not required): a new device counts at once.
+    expect(signIn.body.device).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'approved' });
+    browserDeviceId = (signIn.body.device as { id: string }).id;
+    const passwordToken = signIn.body.token as string;
+    expect(passwordToken).toMatch(/^cses_/);
+
+    // The same proof again, with the right password: refused (before the password is looked at).
+    const replayed = await signInWithDevice(proof);
+    expect(replayed.status, why(replayed)).toBe(400);
+    expect(replayed.body).toMatchObject({ code: 'agents.invalid_device_proof', reason: 'replayed' });
+    expect(replayed.body.token).toBeUndefined();
+
+    // Proofs that do not say what the body says: signed for another person, for another contact
+    // center, or at another time than the one sent.
+    const other = server?.invitations.find((i) => i.role === 'agent' && i.email !== email);
+    if (other === undefined) throw new Error(`the demo has a single agent invitation\n${server?.output()}`);
+    const forSomeoneElse = (await deviceProof('demo', other.email)).proof;
+    const forAnotherTenant = (await deviceProof('acme', email)).proof;
+    const genuine = (await deviceProof('demo', email)).proof;
+    const otherTime = { ...genuine, signedAt: genuine.signedAt - 1 };
+    for (const tampered of [forSomeoneElse, forAnotherTenant, otherTime]) {
+      const refused = await signInWithDevice(tampered);
+      expect(refused.status, why(refused)).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'agents.invalid_device_proof', reason: 'bad_signature' });
+      expect(refused.body.token).toBeUndefined();
+    }
+    // One key per page: every proof carries it (with a nonce of its own).
+    for (const p of [forSomeoneElse, forAnotherTenant, genuine]) expect(p.publicKey).toEqual(proof.publicKey);
+    expect(new Set([proof.nonce, forSomeoneElse.nonce, forAnotherTenant.nonce, genuine.nonce]).size).toBe(4);
+    // The untouched proof behind `otherTime` was not used up by the refusal, and the same key is the same device.
+    const again = await signInWithDevice(genuine);
+    expect(again.status, why(again)).toBe(200);
+    expect(again.body.device).toEqual({ id: browserDeviceId, status: 'approved' });
+
+    // The first sign-in, completed with the laptop's passkey (not registered as a device): the
+    // session keeps the browser's device.
+    expect(attachedName).toBe('laptop');
+    fullToken = await completeWithPasskey(passwordToken, 'laptop');
+    expect((await api('GET', '/v1/auth/session', fullToken)).body).toMatchObject({ signedIn: true, factor: 'webauthn', locked: false, agentId });
+    expect(await devices(fullToken)).toEqual([expect.objectContaining({ id: browserDeviceId, kind: 'browser_key', name: 'Chromium (e2e)', status: 'approved', current: true })]);
+  });
+
+  it('registers the device-bound passkey the session proved as a device; not another passkey, not a synced one', async () => {
+    // The laptop and the USB key are device bound (AUTHENTICATOR), so the server stored them as singleDevice.
+    const factors = await api('GET', '/v1/auth/factors', fullToken);
+    expect(factors.status, why(factors)).toBe(200);
+    const keys = factors.body.webauthn as { id: string; deviceType: string; backedUp: boolean }[];
+    expect(keys.find((k) => k.id === factorIds.get('laptop'))).toMatchObject({ deviceType: 'singleDevice', backedUp: false });
+    expect(keys.find((k) => k.id === factorIds.get('usb-key'))).toMatchObject({ deviceType: 'singleDevice', backedUp: false });
+
+    // The session's last proof was the laptop's (the sign-in just completed): that passkey may be registered.
+    const registered = await api('POST', '/v1/auth/devices', fullToken, { credentialId: factorIds.get('laptop'), name: 'Laptop authenticator' });
+    expect(registered.status, why(registered)).toBe(201);
+    expect(registered.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'approved' });
+    webauthnDeviceId = registered.body.id as string;
+    expect(webauthnDeviceId).not.toBe(browserDeviceId);
+    // Registered from this session: the session now proves that device.
+    expect(await devices(fullToken)).toEqual([
+      expect.objectContaining({ id: browserDeviceId, kind: 'browser_key', current: false }),
+      expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', name: 'Laptop authenticator', status: 'approved', current: true }),
+    ]);
+
+    // Once only.
+    const twice = await api('POST', '/v1/auth/devices', fullToken, { credentialId: factorIds.get('laptop'), name: 'Laptop again' });
+    expect(twice.status, why(twice)).toBe(409);
+    expect(twice.body).toMatchObject({ code: 'agents.device_conflict', device: webauthnDeviceId });
+    // Another of the agent's device-bound passkeys, which this session did not prove: a device is registered from itself.
+    const otherKey = await api('POST', '/v1/auth/devices', fullToken, { credentialId: factorIds.get('usb-key'), name: 'USB key' });
+    expect(otherKey.status, why(otherKey)).toBe(403);
+    expect(otherKey.body.code).toBe('agents.step_up_required');
+    // No passkey of the agent's at all.
+    const unknown = await api('POST', '/v1/auth/devices', fullToken, { credentialId: '00000000-0000-4000-8000-000000000000', name: 'Nothing' });
+    expect(unknown.status, why(unknown)).toBe(404);
+    expect(unknown.body.code).toBe('agents.factor_not_found');
+
+    // A synced passkey (backup eligible and backed up) identifies no single device: refused even
+    // once the session proved it.
+    await attach('synced', 'internal', true);
+    const options = await api('POST', '/v1/auth/webauthn/registration/options', fullToken);
+    expect(options.status, why(options)).toBe(200);
+    const credential = credentialOf(await create(options.body));
+    credentialIds.set('synced', credential.id);
+    const enrolled = await api('POST', '/v1/auth/webauthn/registration', fullToken, { response: credential, name: 'Synced passkey' });
+    expect(enrolled.status, why(enrolled)).toBe(200);
+    factorIds.set('synced', enrolled.body.id as string);
+    const withSynced = (await api('GET', '/v1/auth/factors', fullToken)).body.webauthn as { id: string; deviceType: string; backedUp: boolean }[];
+    expect(withSynced.find((k) => k.id === factorIds.get('synced'))).toMatchObject({ deviceType: 'multiDevice', backedUp: true });
+    await lockAndUnlock(fullToken, 'synced');
+    const synced = await api('POST', '/v1/auth/devices', fullToken, { credentialId: factorIds.get('synced'), name: 'Synced passkey' });
+    expect(synced.status, why(synced)).toBe(422);
+    expect(synced.body.code).toBe('agents.device_not_bound');
+    expect((await devices(fullToken)).map((d) => d.id)).toEqual([browserDeviceId, webauthnDeviceId]);
+
+    // A new sign-in with the browser's key, completed with the USB key (no device of its own): the browser's device.
+    await attach('usb-key', 'usb');
+    const signIn = await signInWithDevice((await deviceProof('demo', email)).proof);
+    expect(signIn.status, why(signIn)).toBe(200);
+    expect(signIn.body.device).toEqual({ id: browserDeviceId, status: 'approved' });
+    const token = await completeWithPasskey(signIn.body.token as string, 'usb-key');
+    expect((await devices(token)).map((d) => [d.kind, d.current])).toEqual([
+      ['browser_key', true],
+      ['webauthn', false],
+    ]);
+
+    // Unlocked with the registered passkey, the same session proves the laptop's device.
+    await attach('laptop', 'internal');
+    await lockAndUnlock(token, 'laptop');
+    expect(await devices(token)).toEqual([
+      expect.objectContaining({ id: browserDeviceId, current: false }),
+      expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', current: true }),
+    ]);
+
+    // And a sign-in without a device proof, completed with it, proves that device from the start.
+    const plain = await signInWithPassword();
+    expect(plain.body.device).toBeUndefined();
+    fullToken = await completeWithPasskey(plain.body.token as string, 'laptop');
+    expect(await devices(fullToken)).toEqual([
+      expect.objectContaining({ id: browserDeviceId, current: false }),
+      expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', current: true }),
+    ]);
+  });
+
+  it('records each new device in the ledger, once, with its kind', async () => {
+    // The last sign-in's completion is the latest entry of the cases above: once it is in the
+    // tree, everything recorded before it is too.
+    const completed = await agentEntriesInLedger('agent.login.second_factor', 1, (e) => e.targets.device === webauthnDeviceId);
+    expect(completed).toHaveLength(1);
+    const entries = (await ledgerEntries()).filter((e) => e.action === 'agent.device.new' && e.targets.agent === agentId);
+    // Two devices, whatever the number of sign-ins with them (and nothing for the refused registrations).
+    expect(entries).toHaveLength(2);
+    expect(entries).toEqual([
+      { action: 'agent.device.new', actor: { type: 'agent', id: agentId }, targets: { agent: agentId, device: browserDeviceId }, details: { kind: 'browser_key', status: 'approved' } },
+      {
+        action: 'agent.device.new',
+        actor: { type: 'agent', id: agentId },
+        targets: { agent: agentId, device: webauthnDeviceId, factor: factorIds.get('laptop') },
+        details: { kind: 'webauthn', status: 'approved' },
+      },
+    ].map((e) => expect.objectContaining(e)));
+
+    // The password sign-ins with the browser's proof say which device they proved (three of them
+    // accepted; the refused proofs opened nothing).
+    const passwords = (await ledgerEntries()).filter((e) => e.action === 'agent.login.password' && e.targets.agent === agentId && e.targets.device !== undefined);
+    expect(passwords.map((e) => [e.targets.device, e.details.device])).toEqual([
+      [browserDeviceId, 'approved'],
+      [browserDeviceId, 'approved'],
+      [browserDeviceId, 'approved'],
+    ]);
   });
 });
