@@ -18,11 +18,12 @@ export interface DataAccessVerdict {
   readonly trainingValidUntil: Date | null;
 }
 
-export async function assertDataAccess(tx: Tx, session: Session, now: Date): Promise<DataAccessVerdict> {
+/** `ip`: the client address of the data request (networks are judged per request, not per sign-in). */
+export async function assertDataAccess(tx: Tx, session: Session, now: Date, ip: string | undefined): Promise<DataAccessVerdict> {
   if (session.factor === 'password') throw new AppError(AgentErrors.second_factor_required);
   if (session.lockedAt !== null) throw new AppError(AgentErrors.session_locked, { details: { reason: session.lockReason } });
   const settings = await loadSecuritySettings(tx, session.tenantId);
-  await assertDeviceAndNetwork(tx, session, settings);
+  await assertDeviceAndNetwork(tx, session, settings, ip);
 
   const shift = await currentShift(tx, session.tenantId, session.agentId, now);
   if (shift.reason === 'no_schedule' && settings.requireShiftSchedule) {

@@ -15,7 +15,8 @@ export type AlertKind =
   | 'agent.session.multiple_faces'
   | 'agent.device.pending'
   | 'agent.device.revoked_used'
-  | 'agent.network.pending';
+  | 'agent.network.pending'
+  | 'agent.sms.used';
 
 export interface RaisedAlert {
   readonly id: string;

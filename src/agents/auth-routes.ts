@@ -36,13 +36,15 @@ const issuedView = z.object({
   token: z.string().optional().describe('Bearer sessions only: the session token, shown once.'),
   csrfToken: z.string().optional().describe('Console sessions only: send it in `x-csrf-token` with every state-changing request.'),
   recoveryCodes: z.array(z.string()).optional().describe('Shown once, when the first second factor was registered.'),
-  device: z.object({ id: z.uuid(), status: z.enum(['pending', 'approved', 'revoked']) }).optional().describe('The device the sign-in proved, and whether it counts yet.'),
-  networkStatus: z.enum(['pending', 'approved', 'denied']).optional().describe('Whether data access from this network is approved for you.'),
+  device: z.object({ id: z.uuid(), status: z.enum(['pending', 'approved', 'revoked']) }).optional().describe('In the answer that completes a sign-in: the device it proved, and whether a supervisor approved it.'),
+  networkStatus: z.enum(['pending', 'approved', 'denied']).optional().describe('In the answer that completes a sign-in: whether a supervisor approved the network it came from.'),
 });
 
-function issuedBody(issued: IssuedSession, sessionKind: 'console' | 'bearer', rest: Omit<z.input<typeof issuedView>, 'expiresAt' | 'token' | 'csrfToken'>): z.input<typeof issuedView> {
+function issuedBody(issued: IssuedSession, sessionKind: 'console' | 'bearer', rest: Omit<z.input<typeof issuedView>, 'expiresAt' | 'token' | 'csrfToken' | 'device' | 'networkStatus'>): z.input<typeof issuedView> {
   return {
     ...rest,
+    ...(issued.device === undefined ? {} : { device: issued.device }),
+    ...(issued.networkStatus === undefined ? {} : { networkStatus: issued.networkStatus }),
     expiresAt: issued.expiresAt.toISOString(),
     ...(sessionKind === 'bearer' ? { token: issued.token } : {}),
     ...(issued.csrfToken === null ? {} : { csrfToken: issued.csrfToken }),
@@ -98,12 +100,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     async (request, reply) => {
       const result = await auth.signIn({ ...request.body, ip: request.ip, userAgent: request.headers['user-agent'] });
       sendSessionCookie(reply, result.session, request.body.kind, clock.now());
-      return issuedBody(result.session, request.body.kind, {
-        next: result.next,
-        factors: [...result.factors],
-        ...(result.device === undefined ? {} : { device: result.device }),
-        ...(result.networkStatus === undefined ? {} : { networkStatus: result.networkStatus }),
-      });
+      return issuedBody(result.session, request.body.kind, { next: result.next, factors: [...result.factors] });
     },
   );
 
@@ -278,6 +275,10 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
             totp: z.boolean(),
             recoveryCodesLeft: z.number().int(),
             webauthn: z.array(z.object({ id: z.uuid(), name: z.string(), deviceType: z.string(), backedUp: z.boolean(), createdAt: z.iso.datetime(), lastUsedAt: z.iso.datetime().nullable() })),
+            sms: z
+              .object({ phoneEndsWith: z.string(), state: z.enum(['pending', 'active']), confirmedAt: z.iso.datetime().nullable() })
+              .nullable()
+              .describe('The phone registered for SMS codes (its last two digits), if any.'),
           }),
           ...problemResponses(401, 403, 423),
         },
@@ -291,7 +292,9 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
           const totp = await tx.selectFrom('agent_totp').select('id').where('agent_id', '=', s.agentId).where('state', '=', 'active').executeTakeFirst();
           const left = await tx.selectFrom('agent_recovery_codes').select((eb) => eb.fn.countAll<string>().as('n')).where('agent_id', '=', s.agentId).where('used_at', 'is', null).executeTakeFirstOrThrow();
           const keys = await tx.selectFrom('agent_webauthn_credentials').select(['id', 'name', 'device_type', 'backed_up', 'created_at', 'last_used_at']).where('agent_id', '=', s.agentId).orderBy('created_at').execute();
+          const phone = await tx.selectFrom('agent_sms_phones').select(['hint', 'state', 'confirmed_at']).where('agent_id', '=', s.agentId).executeTakeFirst();
           return {
+            sms: phone === undefined ? null : { phoneEndsWith: phone.hint, state: phone.state, confirmedAt: phone.confirmed_at?.toISOString() ?? null },
             totp: totp !== undefined,
             recoveryCodesLeft: Number(left.n),
             webauthn: keys.map((k) => ({ id: k.id, name: k.name, deviceType: k.device_type, backedUp: k.backed_up, createdAt: k.created_at.toISOString(), lastUsedAt: k.last_used_at?.toISOString() ?? null })),
@@ -452,7 +455,7 @@ export function registerAuthRoutes(app: HttpApp, deps: AuthRouteDeps): void {
     },
     async (request) => {
       const s = await authenticate(request);
-      const verdict = await db.withTenant(s.tenantId, (tx) => assertDataAccess(tx, s, clock.now()));
+      const verdict = await db.withTenant(s.tenantId, (tx) => assertDataAccess(tx, s, clock.now(), request.ip));
       return { allowed: true as const, shift: verdict.shift.reason, shiftUntil: verdict.shift.until?.toISOString() ?? null, trainingValidUntil: verdict.trainingValidUntil?.toISOString() ?? null };
     },
   );

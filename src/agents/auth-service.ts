@@ -74,10 +74,6 @@ export interface SignInResult {
   readonly factors: readonly FactorKind[];
   /** Shown once, when the first second factor was just registered. */
   readonly recoveryCodes?: readonly string[];
-  /** The device the sign-in proved, and whether it may be used yet. */
-  readonly device?: { readonly id: string; readonly status: DeviceStatus };
-  /** Whether the network the sign-in came from is approved for data access. */
-  readonly networkStatus?: 'pending' | 'approved' | 'denied';
 }
 
 /** Back-off after repeated failures: 1 s doubling, at most 15 minutes. */
@@ -157,7 +153,21 @@ export function createAuthService(deps: AuthServiceDeps) {
    * and network of the sign-in carry over; a passkey registered as a device proves that device.
    */
   async function elevate(tx: Tx, session: Session, factor: SessionFactor, settings: SecuritySettings, client: ClientInfo, passkey?: Passkey): Promise<IssuedSession> {
+    const now = clock.now();
+    const pending = await tx.selectFrom('agent_sessions').select(['pending_device_key', 'pending_device_name']).where('id', '=', session.id).executeTakeFirst();
     await sessions.revoke(tx, session.tenantId, { sessionIds: [session.id] }, 'replaced');
+    const alerts: RaisedAlert[] = [];
+    const network = client.ip === undefined ? undefined : networkOf(client.ip);
+    const seenNetwork = network === undefined ? undefined : await recordSignInNetwork(tx, { tenantId: session.tenantId, agentId: session.agentId, network, settings, now });
+    if (seenNetwork?.alert !== undefined) alerts.push(seenNetwork.alert);
+    const seenDevice =
+      pending?.pending_device_key === null || pending === undefined
+        ? undefined
+        : await recordSignInDevice(tx, { tenantId: session.tenantId, agentId: session.agentId, spki: Buffer.from(pending.pending_device_key), name: pending.pending_device_name ?? 'Browser', settings, now });
+    if (seenDevice?.alert !== undefined) alerts.push(seenDevice.alert);
+    // A passkey registered as a device proves that device; otherwise the browser key, if any.
+    const deviceId = passkey?.deviceId ?? seenDevice?.device?.id ?? null;
+    const deviceStatus = deviceId === null ? undefined : deviceId === seenDevice?.device?.id ? seenDevice.device.status : await deviceStatusOf(tx, deviceId);
     const issued = await sessions.create(tx, {
       tenantId: session.tenantId,
       agentId: session.agentId,
@@ -166,12 +176,40 @@ export function createAuthService(deps: AuthServiceDeps) {
       settings,
       ip: client.ip,
       userAgent: client.userAgent,
-      deviceId: passkey?.deviceId ?? session.deviceId,
-      network: session.network,
+      deviceId,
+      network: network ?? null,
       credentialId: passkey?.credentialId ?? null,
     });
-    await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.login.second_factor', targets: { agent: session.agentId, session: issued.id, ...(passkey?.deviceId === undefined ? {} : { device: passkey.deviceId }) }, details: { factor } }, clock.now());
-    return issued;
+    await recordEntry(
+      tx,
+      session.tenantId,
+      {
+        actor: { type: 'agent', id: session.agentId },
+        action: 'agent.login.second_factor',
+        targets: { agent: session.agentId, session: issued.id, ...(deviceId === null ? {} : { device: deviceId }) },
+        details: { factor, device: deviceStatus ?? 'none', network: seenNetwork?.status ?? 'unknown' },
+      },
+      now,
+    );
+    if (factor === 'sms') {
+      // Like a recovery code: a fallback whose every use a security officer should be able to see.
+      alerts.push(await raiseAlert(tx, { tenantId: session.tenantId, kind: 'agent.sms.used', agentId: session.agentId, details: {}, now }));
+    }
+    return {
+      ...issued,
+      ...(deviceId === null || deviceStatus === undefined ? {} : { device: { id: deviceId, status: deviceStatus } }),
+      ...(seenNetwork === undefined ? {} : { networkStatus: seenNetwork.status }),
+      alerts,
+    };
+  }
+
+  async function deviceStatusOf(tx: Tx, deviceId: string): Promise<DeviceStatus | undefined> {
+    return (await tx.selectFrom('agent_devices').select('status').where('id', '=', deviceId).executeTakeFirst())?.status;
+  }
+
+  /** After the commit of an elevation: its alerts to live views. */
+  async function announce(issued: IssuedSession | null): Promise<void> {
+    for (const alert of issued?.alerts ?? []) await publishAlert(alert);
   }
 
   async function failSecondFactor(session: Session, settings: SecuritySettings, factor: FactorKind, reason: string, failures: number): Promise<never> {
@@ -395,43 +433,29 @@ export function createAuthService(deps: AuthServiceDeps) {
       const agentId = row.id;
       await attempts.reset(key);
       const rehash = check.needsRehash ? await hashPassword(input.password, deps.passwordParams) : undefined;
-      const network = input.ip === undefined ? undefined : networkOf(input.ip);
-      const signedIn = await db.withTenant(
+      // The device and network are recorded when the second factor completes the sign-in: a
+      // password alone must not be able to add devices, networks or alerts.
+      return db.withTenant(
         tenantId,
         async (tx) => {
           if (rehash !== undefined) await tx.updateTable('agent_passwords').set({ hash: rehash, changed_at: now }).where('agent_id', '=', agentId).execute();
           const factors = await factorsOf(tx, agentId);
           if (factors.length > 0 && (await sms.usable(tx, agentId, settings))) factors.push('sms');
-          const alerts: RaisedAlert[] = [];
-          const seenNetwork = network === undefined ? undefined : await recordSignInNetwork(tx, { tenantId, agentId, network, settings, now });
-          if (seenNetwork?.alert !== undefined) alerts.push(seenNetwork.alert);
-          const seenDevice = device === undefined ? undefined : await recordSignInDevice(tx, { tenantId, agentId, device, fallbackName: 'Browser', settings, now });
-          if (seenDevice?.alert !== undefined) alerts.push(seenDevice.alert);
-          const session = await sessions.create(tx, { tenantId, agentId, kind: input.kind, factor: 'password', settings, ip: input.ip, userAgent: input.userAgent, deviceId: seenDevice?.device.id ?? null, network: network ?? null });
-          await recordEntry(
-            tx,
+          const session = await sessions.create(tx, {
             tenantId,
-            {
-              actor: { type: 'agent', id: agentId },
-              action: 'agent.login.password',
-              targets: { agent: agentId, session: session.id, ...(seenDevice === undefined ? {} : { device: seenDevice.device.id }) },
-              details: { kind: input.kind, rehashed: rehash !== undefined, device: seenDevice?.device.status ?? 'none', network: seenNetwork?.status ?? 'unknown' },
-            },
-            now,
-          );
-          const result: SignInResult = {
-            session,
-            next: factors.length > 0 ? 'second_factor' : 'enroll',
-            factors,
-            ...(seenDevice === undefined ? {} : { device: { id: seenDevice.device.id, status: seenDevice.device.status } }),
-            ...(seenNetwork === undefined ? {} : { networkStatus: seenNetwork.status }),
-          };
-          return { result, alerts };
+            agentId,
+            kind: input.kind,
+            factor: 'password',
+            settings,
+            ip: input.ip,
+            userAgent: input.userAgent,
+            pendingDevice: device === undefined ? undefined : { spki: device.spki, name: device.name },
+          });
+          await recordEntry(tx, tenantId, { actor: { type: 'agent', id: agentId }, action: 'agent.login.password', targets: { agent: agentId, session: session.id }, details: { kind: input.kind, rehashed: rehash !== undefined, deviceProof: device !== undefined } }, now);
+          return { session, next: factors.length > 0 ? 'second_factor' : 'enroll', factors };
         },
         { identity: true },
       );
-      for (const alert of signedIn.alerts) await publishAlert(alert);
-      return signedIn.result;
     },
 
     /**
@@ -475,6 +499,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!outcome.ok) return failSecondFactor(session, settings, input.method, outcome.reason, attempt);
       await attempts.reset(key);
       if (outcome.alert !== undefined) await publishAlert(outcome.alert);
+      await announce(outcome.issued);
       await sessions.published({ tenantId: session.tenantId, sessionIds: [session.id] });
       return { session: outcome.issued, unlocked: outcome.unlocked };
     },
@@ -526,6 +551,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       );
       if (!outcome.ok) return failSecondFactor(session, settings, 'totp', outcome.reason, attempt);
       await attempts.reset(key);
+      await announce(outcome.issued);
       if (outcome.issued !== null) await sessions.published({ tenantId: session.tenantId, sessionIds: [session.id] });
       return { session: outcome.issued, recoveryCodes: outcome.recoveryCodes };
     },
@@ -559,6 +585,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       settingsOf: (tenantId) => sessions.settings(tenantId),
       unlock: (tx, session, passkey) => sessions.unlock(tx, session, 'webauthn', passkey),
       published: (tenantId, sessionIds) => sessions.published({ tenantId, sessionIds }),
+      announce,
     }) satisfies WebAuthnFactors,
 
     /** SMS codes, the fallback second factor (sms-factor.ts). */

@@ -33,6 +33,7 @@ export interface DeviceRouteDeps {
 const security: { [scheme: string]: string[] }[] = [{ agentSession: [] }, { agentBearer: [] }];
 const DECIDERS: readonly Role[] = ['supervisor', 'security_officer', 'tenant_admin'];
 const READERS: readonly Role[] = ['supervisor', 'security_officer', 'tenant_admin', 'auditor'];
+const PRIVILEGED: readonly Role[] = ['security_officer', 'tenant_admin'];
 
 const deviceView = z.object({
   id: z.uuid(),
@@ -72,6 +73,18 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRouteDeps): void 
   async function requireMember(tx: Tx, id: string): Promise<void> {
     const m = await tx.selectFrom('agent_memberships').select('agent_id').where('agent_id', '=', id).executeTakeFirst();
     if (m === undefined) throw new AppError(AgentErrors.not_found);
+  }
+
+  /**
+   * Decisions about a privileged member's devices and networks (a tenant administrator's or a
+   * security officer's) are for a security officer or tenant administrator, not a supervisor.
+   */
+  async function requireMayDecide(tx: Tx, callerRole: Role, id: string): Promise<void> {
+    const m = await tx.selectFrom('agent_memberships').select('role').where('agent_id', '=', id).executeTakeFirst();
+    if (m === undefined) throw new AppError(AgentErrors.not_found);
+    if (PRIVILEGED.includes(m.role as Role) && !PRIVILEGED.includes(callerRole)) {
+      throw new AppError(AgentErrors.forbidden, { detail: "A security officer or tenant administrator decides on a privileged member's devices and networks" });
+    }
   }
 
   async function publishAlert(alert: { id: string; tenantId: string; kind: string } | undefined): Promise<void> {
@@ -146,6 +159,7 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRouteDeps): void 
       refuseSelf(s.agentId, request.params.id);
       const now = clock.now();
       await db.withTenant(s.tenantId, async (tx) => {
+        await requireMayDecide(tx, s.role, request.params.id);
         const device = await tx.selectFrom('agent_devices').select('status').where('id', '=', request.params.deviceId).where('agent_id', '=', request.params.id).forUpdate().executeTakeFirst();
         if (device === undefined) throw new AppError(AgentErrors.device_not_found);
         if (device.status === 'revoked') throw new AppError(AgentErrors.device_conflict, { detail: 'This device was revoked' });
@@ -163,7 +177,8 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRouteDeps): void 
       schema: {
         tags: ['agents'],
         summary: "Revoke an agent's device (a lost or stolen laptop)",
-        description: 'Ends every session that proved this device, on every server process. The agent may revoke their own devices too.',
+        description:
+          'Ends every session that proved this device, on every server process. For a device-bound passkey, the passkey itself is removed too (it was on the lost machine), in every contact center. The agent may revoke their own devices too.',
         security,
         params: deviceParams,
         response: { 200: z.object({ sessionsRevoked: z.number().int() }), ...problemResponses(400, 401, 403, 404, 423) },
@@ -174,22 +189,32 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRouteDeps): void 
       const self = s.agentId === request.params.id;
       if (!self && !DECIDERS.includes(s.role)) throw new AppError(AgentErrors.forbidden);
       const now = clock.now();
-      const revoked = await db.withTenant(s.tenantId, async (tx) => {
-        const device = await tx.selectFrom('agent_devices').select('status').where('id', '=', request.params.deviceId).where('agent_id', '=', request.params.id).forUpdate().executeTakeFirst();
-        if (device === undefined) throw new AppError(AgentErrors.device_not_found);
-        if (device.status !== 'revoked') {
-          await tx.updateTable('agent_devices').set({ status: 'revoked', decided_at: now, decided_by: s.agentId }).where('id', '=', request.params.deviceId).execute();
-        }
-        const ended = await tx
-          .updateTable('agent_sessions')
-          .set({ revoked_at: now, revoked_reason: 'device_revoked' })
-          .where('device_id', '=', request.params.deviceId)
-          .where('revoked_at', 'is', null)
-          .returning('id')
-          .execute();
-        await recordEntry(tx, s.tenantId, { actor: { type: 'agent', id: s.agentId }, action: 'agent.device.revoke', targets: { agent: request.params.id, device: request.params.deviceId }, details: { sessions: ended.length, self } }, now);
-        return ended.map((r) => r.id);
-      });
+      const revoked = await db.withTenant(
+        s.tenantId,
+        async (tx) => {
+          const device = await tx.selectFrom('agent_devices').select(['status', 'kind', 'webauthn_credential_id']).where('id', '=', request.params.deviceId).where('agent_id', '=', request.params.id).forUpdate().executeTakeFirst();
+          if (device === undefined) throw new AppError(AgentErrors.device_not_found);
+          // A passkey bound to a lost machine must stop being a second factor too, not only a device.
+          let credentialRemoved = false;
+          if (device.kind === 'webauthn' && device.webauthn_credential_id !== null) {
+            const deleted = await tx.deleteFrom('agent_webauthn_credentials').where('id', '=', device.webauthn_credential_id).where('agent_id', '=', request.params.id).executeTakeFirst();
+            credentialRemoved = Number(deleted.numDeletedRows) > 0;
+          }
+          if (device.status !== 'revoked') {
+            await tx.updateTable('agent_devices').set({ status: 'revoked', decided_at: now, decided_by: s.agentId }).where('id', '=', request.params.deviceId).execute();
+          }
+          const ended = await tx
+            .updateTable('agent_sessions')
+            .set({ revoked_at: now, revoked_reason: 'device_revoked' })
+            .where('device_id', '=', request.params.deviceId)
+            .where('revoked_at', 'is', null)
+            .returning('id')
+            .execute();
+          await recordEntry(tx, s.tenantId, { actor: { type: 'agent', id: s.agentId }, action: 'agent.device.revoke', targets: { agent: request.params.id, device: request.params.deviceId }, details: { sessions: ended.length, self, credentialRemoved } }, now);
+          return ended.map((r) => r.id);
+        },
+        { identity: true },
+      );
       await sessions.published({ tenantId: s.tenantId, sessionIds: revoked });
       return { sessionsRevoked: revoked.length };
     },
@@ -230,7 +255,7 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRouteDeps): void 
       const now = clock.now();
       const status = request.body.decision;
       await db.withTenant(s.tenantId, async (tx) => {
-        await requireMember(tx, request.params.id);
+        await requireMayDecide(tx, s.role, request.params.id);
         await tx
           .insertInto('agent_networks')
           .values({ tenant_id: s.tenantId, agent_id: request.params.id, network, status, first_seen_at: now, last_seen_at: now, decided_at: now, decided_by: s.agentId })

@@ -20,6 +20,7 @@
  * (see {@link assertDeviceAndNetwork}, called by the data-access gate).
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { DeviceStatus, Tx } from '../db/index.js';
 import { recordEntry } from '../ledger/record.js';
@@ -29,11 +30,17 @@ import { newId } from '../platform/ids.js';
 import type { AttemptCounter } from '../platform/rate-limit.js';
 import { raiseAlert, type RaisedAlert } from './alerts.js';
 import { AgentErrors } from './errors.js';
+import { networkOf } from './networks.js';
 import type { Session } from './sessions.js';
 import type { SecuritySettings } from './settings.js';
 
-/** How far a proof's time may be from the server's (either way): agents' clocks drift a little. */
+/** How old a proof may be by the server's clock: agents' clocks drift a little. */
 export const PROOF_WINDOW_MS = 5 * 60_000;
+/**
+ * How far ahead of the server's clock a proof may be dated. Small: a script that got into the
+ * console could otherwise sign proofs for later and use them without the device.
+ */
+export const PROOF_FUTURE_MS = 30_000;
 
 const base64url = (bytes: number) => z.string().length(Math.ceil((bytes * 4) / 3)).regex(/^[A-Za-z0-9_-]+$/);
 
@@ -44,7 +51,9 @@ export const devicePublicKeySchema = z.strictObject({
   y: base64url(32),
 });
 
-export const deviceNameSchema = z.string().trim().min(1).max(64).regex(/^[^\p{Cc}]+$/u, 'No control characters');
+// No control or format characters (bidi overrides, zero-width joiners): a supervisor approving
+// "Work laptop" must see what is there.
+export const deviceNameSchema = z.string().trim().min(1).max(64).regex(/^[^\p{Cc}\p{Cf}]+$/u, 'No control or invisible formatting characters');
 
 export const deviceProofSchema = z.strictObject({
   publicKey: devicePublicKeySchema,
@@ -75,7 +84,8 @@ export interface ProvenDevice {
  * Returns the reason on failure, for the ledger; callers answer one error whatever it is.
  */
 export function checkDeviceProof(proof: DeviceProof, context: { tenant: string; email: string; now: Date }): { ok: true; device: ProvenDevice } | { ok: false; reason: 'stale' | 'bad_key' | 'bad_signature' } {
-  if (Math.abs(context.now.getTime() - proof.signedAt) > PROOF_WINDOW_MS) return { ok: false, reason: 'stale' };
+  const age = context.now.getTime() - proof.signedAt;
+  if (age > PROOF_WINDOW_MS || age < -PROOF_FUTURE_MS) return { ok: false, reason: 'stale' };
   let spki: Buffer;
   let key: ReturnType<typeof createPublicKey>;
   try {
@@ -106,17 +116,33 @@ export interface SeenDevice {
   readonly isNew: boolean;
 }
 
-/** Finds or records (pending or approved, as the settings say) the device a sign-in proved. */
+/** Devices an agent may have recorded in a tenant (revoked ones aside): a bound on what a sign-in can add. */
+export const MAX_DEVICES_PER_AGENT = 20;
+
+/** Raises `kind` for the agent unless one is still open (unacknowledged): one alert, not a flood. */
+async function raiseOnce(tx: Tx, input: { tenantId: string; agentId: string; kind: 'agent.device.pending' | 'agent.network.pending'; targets?: Record<string, string>; now: Date }): Promise<RaisedAlert | undefined> {
+  const open = await tx.selectFrom('security_alerts').select('id').where('kind', '=', input.kind).where('agent_id', '=', input.agentId).where('acknowledged_at', 'is', null).limit(1).executeTakeFirst();
+  if (open !== undefined) return undefined;
+  return raiseAlert(tx, { tenantId: input.tenantId, kind: input.kind, agentId: input.agentId, details: {}, ...(input.targets === undefined ? {} : { targets: input.targets }), now: input.now });
+}
+
+/** Whether new devices wait for a supervisor under these settings (only then is an alert useful). */
+function devicesNeedApproval(settings: SecuritySettings): boolean {
+  return settings.devices.required && settings.devices.approval;
+}
+
+/**
+ * Finds or records the device a sign-in proved, once the sign-in is complete (second factor
+ * presented): a password alone records nothing. A new device is `pending`, whatever the
+ * settings: only a supervisor approves. Undefined when the agent already has too many devices.
+ */
 export async function recordSignInDevice(
   tx: Tx,
-  input: { tenantId: string; agentId: string; device: ProvenDevice; fallbackName: string; settings: SecuritySettings; now: Date },
-): Promise<{ device: SeenDevice; alert?: RaisedAlert | undefined }> {
-  const existing = await tx
-    .selectFrom('agent_devices')
-    .select(['id', 'status'])
-    .where('agent_id', '=', input.agentId)
-    .where('thumbprint', '=', input.device.thumbprint)
-    .executeTakeFirst();
+  input: { tenantId: string; agentId: string; spki: Buffer; name: string; settings: SecuritySettings; now: Date },
+): Promise<{ device: SeenDevice | undefined; alert?: RaisedAlert | undefined }> {
+  const thumbprint = sha256(input.spki);
+  const find = () => tx.selectFrom('agent_devices').select(['id', 'status']).where('agent_id', '=', input.agentId).where('thumbprint', '=', thumbprint).executeTakeFirst();
+  const existing = await find();
   if (existing !== undefined) {
     await tx.updateTable('agent_devices').set({ last_seen_at: input.now }).where('id', '=', existing.id).execute();
     let alert: RaisedAlert | undefined;
@@ -126,50 +152,60 @@ export async function recordSignInDevice(
     }
     return { device: { id: existing.id, status: existing.status, isNew: false }, alert };
   }
+  const count = await tx.selectFrom('agent_devices').select((eb) => eb.fn.countAll<string>().as('n')).where('agent_id', '=', input.agentId).where('status', '<>', 'revoked').executeTakeFirstOrThrow();
+  if (Number(count.n) >= MAX_DEVICES_PER_AGENT) {
+    await recordEntry(tx, input.tenantId, { actor: { type: 'system', id: 'sign-in' }, action: 'agent.device.refused', targets: { agent: input.agentId }, details: { reason: 'too_many_devices' } }, input.now);
+    return { device: undefined };
+  }
   const id = newId();
-  const status: DeviceStatus = input.settings.devices.required && input.settings.devices.approval ? 'pending' : 'approved';
-  await tx
+  // Two first sign-ins of one new device at once: the second finds the first's row.
+  const inserted = await tx
     .insertInto('agent_devices')
     .values({
       id,
       tenant_id: input.tenantId,
       agent_id: input.agentId,
       kind: 'browser_key',
-      thumbprint: input.device.thumbprint,
-      public_key: input.device.spki,
+      thumbprint,
+      public_key: input.spki,
       webauthn_credential_id: null,
-      name: input.device.name ?? input.fallbackName,
-      status,
+      name: input.name,
+      status: 'pending',
       created_at: input.now,
-      decided_at: status === 'approved' ? input.now : null,
+      decided_at: null,
       decided_by: null,
       last_seen_at: input.now,
     })
-    .execute();
-  await recordEntry(tx, input.tenantId, { actor: { type: 'agent', id: input.agentId }, action: 'agent.device.new', targets: { agent: input.agentId, device: id }, details: { kind: 'browser_key', status } }, input.now);
-  const alert = status === 'pending' ? await raiseAlert(tx, { tenantId: input.tenantId, kind: 'agent.device.pending', agentId: input.agentId, details: {}, targets: { device: id }, now: input.now }) : undefined;
-  return { device: { id, status, isNew: true }, alert };
+    .onConflict((oc) => oc.columns(['tenant_id', 'agent_id', 'thumbprint']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted === undefined) {
+    const raced = await find();
+    return { device: raced === undefined ? undefined : { id: raced.id, status: raced.status, isNew: false } };
+  }
+  await recordEntry(tx, input.tenantId, { actor: { type: 'agent', id: input.agentId }, action: 'agent.device.new', targets: { agent: input.agentId, device: id }, details: { kind: 'browser_key' } }, input.now);
+  const alert = devicesNeedApproval(input.settings) ? await raiseOnce(tx, { tenantId: input.tenantId, agentId: input.agentId, kind: 'agent.device.pending', targets: { device: id }, now: input.now }) : undefined;
+  return { device: { id, status: 'pending', isNew: true }, alert };
 }
 
-/** Finds or records the network (see networkOf) a sign-in came from. */
+/** Finds or records (as `pending`) the network (see networkOf) of a completed sign-in. */
 export async function recordSignInNetwork(
   tx: Tx,
   input: { tenantId: string; agentId: string; network: string; settings: SecuritySettings; now: Date },
 ): Promise<{ status: 'pending' | 'approved' | 'denied'; isNew: boolean; alert?: RaisedAlert | undefined }> {
-  const existing = await tx.selectFrom('agent_networks').select('status').where('agent_id', '=', input.agentId).where('network', '=', input.network).executeTakeFirst();
-  if (existing !== undefined) {
-    await tx.updateTable('agent_networks').set({ last_seen_at: input.now }).where('agent_id', '=', input.agentId).where('network', '=', input.network).execute();
-    return { status: existing.status, isNew: false };
-  }
-  const status = input.settings.networkApproval ? 'pending' : 'approved';
-  await tx
+  const inserted = await tx
     .insertInto('agent_networks')
-    .values({ tenant_id: input.tenantId, agent_id: input.agentId, network: input.network, status, first_seen_at: input.now, last_seen_at: input.now, decided_at: status === 'approved' ? input.now : null, decided_by: null })
-    .execute();
+    .values({ tenant_id: input.tenantId, agent_id: input.agentId, network: input.network, status: 'pending', first_seen_at: input.now, last_seen_at: input.now, decided_at: null, decided_by: null })
+    .onConflict((oc) => oc.columns(['tenant_id', 'agent_id', 'network']).doUpdateSet({ last_seen_at: input.now }))
+    // xmax is 0 on a row this statement inserted, not on one it updated: new or seen before,
+    // decided atomically even when two sign-ins from a new network race.
+    .returning(['status', sql<boolean>`(xmax = 0)`.as('inserted')])
+    .executeTakeFirstOrThrow();
+  if (!inserted.inserted) return { status: inserted.status, isNew: false };
   // The network itself is the agent's address, personal data: the ledger gets the fact, not it.
-  await recordEntry(tx, input.tenantId, { actor: { type: 'agent', id: input.agentId }, action: 'agent.network.new', targets: { agent: input.agentId }, details: { status } }, input.now);
-  const alert = status === 'pending' ? await raiseAlert(tx, { tenantId: input.tenantId, kind: 'agent.network.pending', agentId: input.agentId, details: {}, now: input.now }) : undefined;
-  return { status, isNew: true, alert };
+  await recordEntry(tx, input.tenantId, { actor: { type: 'agent', id: input.agentId }, action: 'agent.network.new', targets: { agent: input.agentId } }, input.now);
+  const alert = input.settings.networkApproval ? await raiseOnce(tx, { tenantId: input.tenantId, agentId: input.agentId, kind: 'agent.network.pending', now: input.now }) : undefined;
+  return { status: 'pending', isNew: true, alert };
 }
 
 /** The device registered for a WebAuthn credential of the agent, if any. */
@@ -202,7 +238,7 @@ export async function registerWebAuthnDevice(tx: Tx, input: { session: Session; 
   const existing = await tx.selectFrom('agent_devices').select(['id', 'status']).where('agent_id', '=', session.agentId).where('thumbprint', '=', thumbprint).executeTakeFirst();
   if (existing !== undefined) throw new AppError(AgentErrors.device_conflict, { details: { device: existing.id, status: existing.status } });
   const id = newId();
-  const status: DeviceStatus = input.settings.devices.required && input.settings.devices.approval ? 'pending' : 'approved';
+  const status: DeviceStatus = 'pending';
   await tx
     .insertInto('agent_devices')
     .values({
@@ -216,30 +252,33 @@ export async function registerWebAuthnDevice(tx: Tx, input: { session: Session; 
       name: input.name,
       status,
       created_at: input.now,
-      decided_at: status === 'approved' ? input.now : null,
+      decided_at: null,
       decided_by: null,
       last_seen_at: input.now,
     })
     .execute();
   await tx.updateTable('agent_sessions').set({ device_id: id }).where('id', '=', session.id).execute();
-  await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.device.new', targets: { agent: session.agentId, device: id, factor: credential.id }, details: { kind: 'webauthn', status } }, input.now);
-  const alert = status === 'pending' ? await raiseAlert(tx, { tenantId: session.tenantId, kind: 'agent.device.pending', agentId: session.agentId, details: {}, targets: { device: id }, now: input.now }) : undefined;
+  await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.device.new', targets: { agent: session.agentId, device: id, factor: credential.id }, details: { kind: 'webauthn' } }, input.now);
+  const alert = devicesNeedApproval(input.settings) ? await raiseOnce(tx, { tenantId: session.tenantId, agentId: session.agentId, kind: 'agent.device.pending', targets: { device: id }, now: input.now }) : undefined;
   return { id, status, alert };
 }
 
 /**
- * The device and network part of the data-access gate: with devices required, the session must
- * have proved an approved device; with network approval, its network must be approved.
+ * The device and network part of the data-access gate. With devices required, the session must
+ * have proved a device that is not revoked (and approved, when approval is on); with network
+ * approval, the network this request comes from (not only the sign-in's) must be approved for
+ * the agent: a session token carried elsewhere does not carry the approval with it.
  */
-export async function assertDeviceAndNetwork(tx: Tx, session: Session, settings: SecuritySettings): Promise<void> {
+export async function assertDeviceAndNetwork(tx: Tx, session: Session, settings: SecuritySettings, ip: string | undefined): Promise<void> {
   if (settings.devices.required) {
     if (session.deviceId === null) throw new AppError(AgentErrors.device_required);
     const device = await tx.selectFrom('agent_devices').select('status').where('id', '=', session.deviceId).executeTakeFirst();
     if (device === undefined || device.status === 'revoked') throw new AppError(AgentErrors.device_required, { details: { device: 'revoked' } });
-    if (device.status === 'pending') throw new AppError(AgentErrors.device_not_approved);
+    if (settings.devices.approval && device.status !== 'approved') throw new AppError(AgentErrors.device_not_approved);
   }
   if (settings.networkApproval) {
-    const network = session.network === null ? undefined : await tx.selectFrom('agent_networks').select('status').where('agent_id', '=', session.agentId).where('network', '=', session.network).executeTakeFirst();
-    if (network?.status !== 'approved') throw new AppError(AgentErrors.network_not_approved, { details: { networkStatus: network?.status ?? 'unknown' } });
+    const network = ip === undefined ? undefined : networkOf(ip);
+    const row = network === undefined ? undefined : await tx.selectFrom('agent_networks').select('status').where('agent_id', '=', session.agentId).where('network', '=', network).executeTakeFirst();
+    if (row?.status !== 'approved') throw new AppError(AgentErrors.network_not_approved, { details: { networkStatus: row?.status ?? 'unknown' } });
   }
 }

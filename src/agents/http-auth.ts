@@ -51,6 +51,12 @@ export async function requireOpenIfSignedIn(sessions: SessionService, session: S
   // Second factors belong to the person in every tenant they serve: a stolen open session must
   // not be enough to swap them. A proof (sign-in or unlock) within the last minutes is.
   if (session.secondFactorAt === null || now.getTime() - session.secondFactorAt.getTime() > STEP_UP_MS) throw new AppError(AgentErrors.step_up_required);
+  // An SMS code is a fallback (SIM swap, number porting): it opens a session but is not proof
+  // enough to change the person's factors, which serve every tenant, including tenants that do
+  // not allow SMS at all.
+  if (session.proofFactor === 'sms') {
+    throw new AppError(AgentErrors.step_up_required, { detail: 'A code by SMS cannot change second factors: confirm with your authenticator app, passkey or a recovery code' });
+  }
 }
 
 /** How recent a second-factor proof must be to change second factors. */

@@ -14,13 +14,14 @@
  *   lock is precise to that granularity; before locking for idleness the row is read again, in
  *   case another process saw activity this one did not.
  */
-import type { Database, SessionFactor, SessionLockReason, SessionRevokedReason, Tx } from '../db/index.js';
+import type { Database, DeviceStatus, SessionFactor, SessionLockReason, SessionRevokedReason, Tx } from '../db/index.js';
 import type { Clock } from '../platform/clock.js';
 import { constantTimeEqual, generateToken, sha256 } from '../platform/crypto.js';
 import type { EventBus } from '../platform/events.js';
 import { newId } from '../platform/ids.js';
 import type { Logger } from '../platform/logger.js';
 import { recordEntry } from '../ledger/record.js';
+import type { RaisedAlert } from './alerts.js';
 import type { Role } from './roles.js';
 import { compileNetworks, type NetworkList } from './networks.js';
 import { loadSecuritySettings, parseSecuritySettings, type SecuritySettings } from './settings.js';
@@ -51,6 +52,8 @@ export interface Session {
   readonly network: string | null;
   /** The passkey of the latest WebAuthn proof in this session, if any. */
   credentialId: string | null;
+  /** The factor of the latest second-factor proof (sign-in or unlock); null before one. */
+  proofFactor: Exclude<SessionFactor, 'password'> | null;
 }
 
 export interface IssuedSession {
@@ -60,6 +63,12 @@ export interface IssuedSession {
   /** For console sessions: the CSRF token the console sends back in `x-csrf-token`. */
   readonly csrfToken: string | null;
   readonly expiresAt: Date;
+  /** When this session completed a sign-in: the device it proved and whether it counts yet. */
+  readonly device?: { readonly id: string; readonly status: DeviceStatus };
+  /** When this session completed a sign-in: the status of the network it came from. */
+  readonly networkStatus?: 'pending' | 'approved' | 'denied';
+  /** Alerts raised with it, to announce after commit. */
+  readonly alerts?: readonly RaisedAlert[];
 }
 
 interface CacheEntry {
@@ -136,6 +145,8 @@ export class SessionService {
       deviceId?: string | null;
       network?: string | null;
       credentialId?: string | null;
+      /** A password-only session: the device key its sign-in proved (recorded after the second factor). */
+      pendingDevice?: { spki: Buffer; name: string | undefined } | undefined;
     },
   ): Promise<IssuedSession> {
     const now = this.#clock.now();
@@ -170,6 +181,9 @@ export class SessionService {
         device_id: input.deviceId ?? null,
         network: input.network ?? null,
         factor_credential_id: input.credentialId ?? null,
+        proof_factor: input.factor === 'password' ? null : input.factor,
+        pending_device_key: input.pendingDevice?.spki ?? null,
+        pending_device_name: input.pendingDevice?.name ?? null,
         sms_code: null,
         sms_code_expires_at: null,
         sms_code_purpose: null,
@@ -229,8 +243,10 @@ export class SessionService {
     const nowMs = this.#clock.now().getTime();
     const cached = this.#settings.get(tenantId);
     if (cached !== undefined && nowMs - cached.fetchedAt < this.#ttl) return cached.settings;
+    const eventsBefore = this.#events;
     const settings = await this.#db.withTenant(tenantId, (tx) => loadSecuritySettings(tx, tenantId));
-    this.#settings.set(tenantId, { settings, networks: null, fetchedAt: nowMs });
+    // As for sessions: a read that raced a change is used once, not cached.
+    if (this.#events === eventsBefore) this.#settings.set(tenantId, { settings, networks: null, fetchedAt: nowMs });
     return settings;
   }
 
@@ -364,6 +380,7 @@ export class SessionService {
         last_activity_at: now,
         presence_at: now,
         second_factor_at: now,
+        proof_factor: factor === 'password' ? null : factor,
         ...(passkey === undefined ? {} : { factor_credential_id: passkey.credentialId, ...(passkey.deviceId === undefined ? {} : { device_id: passkey.deviceId }) }),
       })
       .where('id', '=', session.id)
@@ -378,6 +395,7 @@ export class SessionService {
     session.lastActivityAt = now;
     session.presenceAt = now;
     session.secondFactorAt = now;
+    session.proofFactor = factor === 'password' ? null : factor;
   }
 
   /** Revokes sessions by id (in the caller's transaction); call {@link published} after commit. */
@@ -450,7 +468,7 @@ export class SessionService {
       .innerJoin('agents as a', 'a.id', 's.agent_id')
       .innerJoin('tenants as t', 't.id', 's.tenant_id')
       .leftJoin('tenant_security_settings as ts', 'ts.tenant_id', 's.tenant_id')
-      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.second_factor_at', 's.locked_at', 's.lock_reason', 's.presence_at', 's.device_id', 's.network', 's.factor_credential_id', 'm.role', 'ts.settings'])
+      .select(['s.id', 's.tenant_id', 's.agent_id', 's.kind', 's.factor', 's.csrf_hash', 's.created_at', 's.expires_at', 's.last_activity_at', 's.second_factor_at', 's.locked_at', 's.lock_reason', 's.presence_at', 's.device_id', 's.network', 's.factor_credential_id', 's.proof_factor', 'm.role', 'ts.settings'])
       .where('s.token_hash', '=', hash)
       .where('s.revoked_at', 'is', null)
       .where('m.status', '=', 'active')
@@ -477,6 +495,7 @@ export class SessionService {
       deviceId: row.device_id,
       network: row.network,
       credentialId: row.factor_credential_id,
+      proofFactor: row.proof_factor,
     };
     return { session, settings: parseSecuritySettings(row.settings ?? null) };
   }

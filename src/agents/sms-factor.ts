@@ -21,7 +21,7 @@ import type { Database, Tx } from '../db/index.js';
 import { recordEntry } from '../ledger/record.js';
 import type { SmsSender } from '../channels/index.js';
 import type { Clock } from '../platform/clock.js';
-import { constantTimeEqual } from '../platform/crypto.js';
+import { constantTimeEqual, sha256 } from '../platform/crypto.js';
 import { AppError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { AttemptCounter } from '../platform/rate-limit.js';
@@ -86,15 +86,21 @@ function messageText(code: string): string {
 export function smsFactor(deps: SmsFactorDeps) {
   const { db, clock } = deps;
   const phoneContext = (agentId: string) => ['agent-sms-phone', agentId];
-  const codeContext = (sessionId: string) => ['agent-sms-code', sessionId];
+  // The code is bound to its session and to the phone it went to: a code sent to one phone
+  // cannot confirm (or sign in with) another.
+  const codeContext = (sessionId: string, phone: string) => ['agent-sms-code', sessionId, sha256(phone).toString('hex')];
 
   function requireSender(): SmsSender {
     if (deps.sender === undefined) throw new AppError(AgentErrors.sms_unavailable, { detail: 'This server has no SMS gateway (CUSTODIA_SMPP_URL)' });
     return deps.sender;
   }
 
-  /** Stores a new code for the session (after the cooldown) and sends it once committed. */
-  async function issue(session: Session, purpose: SmsPurpose, phoneState: 'pending' | 'active'): Promise<SentCode> {
+  /**
+   * Stores a new code for the session (after the cooldown and the hourly budget) and sends it once
+   * committed. To register a phone, `newPhone` becomes the pending phone in the same transaction:
+   * a refused request changes nothing, and the code is bound to the phone it was sent to.
+   */
+  async function issue(session: Session, purpose: SmsPurpose, newPhone?: string): Promise<SentCode> {
     const sender = requireSender();
     const code = newSmsCode();
     const now = clock.now();
@@ -106,23 +112,39 @@ export function smsFactor(deps: SmsFactorDeps) {
         if (row.sms_sent_at !== null && now.getTime() - row.sms_sent_at.getTime() < RESEND_COOLDOWN_MS) {
           throw tooMany(RESEND_COOLDOWN_MS - (now.getTime() - row.sms_sent_at.getTime()));
         }
-        const stored = await tx.selectFrom('agent_sms_phones').select(['phone', 'hint', 'state']).where('agent_id', '=', session.agentId).executeTakeFirst();
-        if (stored === undefined || stored.state !== phoneState) throw new AppError(AgentErrors.sms_unavailable, { detail: purpose === 'enroll' ? 'No phone registration is in progress' : 'No phone is registered for codes' });
-        // Counted only for a send that will happen (a refusal above costs nothing).
+        let number: string;
+        if (newPhone !== undefined) {
+          const existing = await tx.selectFrom('agent_sms_phones').select('state').where('agent_id', '=', session.agentId).forUpdate().executeTakeFirst();
+          if (existing?.state === 'active') throw new AppError(AgentErrors.factor_conflict, { detail: 'Remove the registered phone first' });
+          const wrapped = await deps.keyProvider.wrap(Buffer.from(newPhone, 'utf8'), phoneContext(session.agentId));
+          const values = { phone: wrapped, hint: newPhone.slice(-2), state: 'pending' as const, created_at: now, confirmed_at: null };
+          await tx
+            .insertInto('agent_sms_phones')
+            .values({ agent_id: session.agentId, ...values })
+            .onConflict((oc) => oc.column('agent_id').doUpdateSet(values))
+            .execute();
+          number = newPhone;
+        } else {
+          const stored = await phoneOf(tx, session.agentId, 'active');
+          if (stored === undefined) throw new AppError(AgentErrors.sms_unavailable, { detail: 'No phone is registered for codes' });
+          number = stored;
+        }
+        // Counted only for a send that will happen (a refusal above costs nothing). A send the
+        // gateway then fails still counts: the budget bounds what reaches the gateway.
         const sends = await deps.attempts.hit(`sms:${session.agentId}`, SENDS_PER_HOUR, 60 * 60_000);
         if (!sends.allowed) throw tooMany(sends.retryAfterMs);
         await tx
           .updateTable('agent_sessions')
-          .set({ sms_code: await deps.keyProvider.wrap(Buffer.from(code, 'utf8'), codeContext(session.id)), sms_code_expires_at: expiresAt, sms_code_purpose: purpose, sms_sent_at: now })
+          .set({ sms_code: await deps.keyProvider.wrap(Buffer.from(code, 'utf8'), codeContext(session.id, number)), sms_code_expires_at: expiresAt, sms_code_purpose: purpose, sms_sent_at: now })
           .where('id', '=', session.id)
           .execute();
         await recordEntry(tx, session.tenantId, { actor: { type: 'agent', id: session.agentId }, action: 'agent.sms.send', targets: { agent: session.agentId, session: session.id }, details: { purpose } }, now);
-        return { number: (await deps.keyProvider.unwrap(stored.phone, phoneContext(session.agentId))).toString('utf8'), hint: stored.hint };
+        return number;
       },
       { identity: true },
     );
     try {
-      await sender.send({ to: phone.number, text: messageText(code), reference: session.id });
+      await sender.send({ to: phone, text: messageText(code), reference: session.id });
     } catch (error) {
       // Nobody received this code: withdraw it, and let the agent ask again without waiting.
       await db
@@ -130,7 +152,14 @@ export function smsFactor(deps: SmsFactorDeps) {
         .catch((cleanup: unknown) => deps.logger.error({ err: cleanup, session: session.id }, 'could not withdraw an SMS code that was not sent'));
       throw error;
     }
-    return { sentTo: phone.hint, expiresAt };
+    return { sentTo: phone.slice(-2), expiresAt };
+  }
+
+  /** The agent's phone in `state`, unwrapped (identity scope). */
+  async function phoneOf(tx: Tx, agentId: string, state: 'pending' | 'active'): Promise<string | undefined> {
+    const stored = await tx.selectFrom('agent_sms_phones').select(['phone', 'state']).where('agent_id', '=', agentId).executeTakeFirst();
+    if (stored === undefined || stored.state !== state) return undefined;
+    return (await deps.keyProvider.unwrap(stored.phone, phoneContext(agentId))).toString('utf8');
   }
 
   return {
@@ -145,26 +174,7 @@ export function smsFactor(deps: SmsFactorDeps) {
     async startEnrollment(session: Session, settings: SecuritySettings, input: { phone: string }): Promise<SentCode> {
       if (!settings.smsFallback) throw new AppError(AgentErrors.sms_unavailable, { detail: 'This contact center does not use SMS codes' });
       requireSender();
-      const phone = agentPhoneOf(input.phone, deps.defaultCountry);
-      const now = clock.now();
-      const wrapped = await deps.keyProvider.wrap(Buffer.from(phone, 'utf8'), phoneContext(session.agentId));
-      const hint = phone.slice(-2);
-      await db.withTenant(
-        session.tenantId,
-        async (tx) => {
-          const existing = await tx.selectFrom('agent_sms_phones').select('state').where('agent_id', '=', session.agentId).executeTakeFirst();
-          // An active phone stays active until the new one is confirmed: a pending registration
-          // is a separate row state only when there is no active one.
-          if (existing?.state === 'active') throw new AppError(AgentErrors.factor_conflict, { detail: 'Remove the registered phone first' });
-          await tx
-            .insertInto('agent_sms_phones')
-            .values({ agent_id: session.agentId, phone: wrapped, hint, state: 'pending', created_at: now, confirmed_at: null })
-            .onConflict((oc) => oc.column('agent_id').doUpdateSet({ phone: wrapped, hint, state: 'pending', created_at: now, confirmed_at: null }))
-            .execute();
-        },
-        { identity: true },
-      );
-      return issue(session, 'enroll', 'pending');
+      return issue(session, 'enroll', agentPhoneOf(input.phone, deps.defaultCountry));
     },
 
     /** Confirms the pending phone with the code it received. */
@@ -180,7 +190,7 @@ export function smsFactor(deps: SmsFactorDeps) {
     /** Sends a code to sign in (password-only session) or unlock (locked session). */
     async sendCode(session: Session, settings: SecuritySettings): Promise<SentCode> {
       if (!settings.smsFallback) throw new AppError(AgentErrors.sms_unavailable, { detail: 'This contact center does not use SMS codes' });
-      return issue(session, 'sign_in', 'active');
+      return issue(session, 'sign_in');
     },
 
     /**
@@ -190,7 +200,15 @@ export function smsFactor(deps: SmsFactorDeps) {
     async check(tx: Tx, session: Session, code: string, purpose: SmsPurpose): Promise<boolean> {
       const row = await tx.selectFrom('agent_sessions').select(['sms_code', 'sms_code_expires_at', 'sms_code_purpose']).where('id', '=', session.id).forUpdate().executeTakeFirst();
       if (row === undefined || row.sms_code === null || row.sms_code_purpose !== purpose || row.sms_code_expires_at === null || row.sms_code_expires_at <= clock.now()) return false;
-      const expected = await deps.keyProvider.unwrap(row.sms_code, codeContext(session.id));
+      const phone = await phoneOf(tx, session.agentId, purpose === 'enroll' ? 'pending' : 'active');
+      if (phone === undefined) return false;
+      let expected: Buffer;
+      try {
+        expected = await deps.keyProvider.unwrap(row.sms_code, codeContext(session.id, phone));
+      } catch {
+        // Sent to another phone than the one registered (or pending) now.
+        return false;
+      }
       if (!constantTimeEqual(expected, Buffer.from(code, 'utf8'))) return false;
       await tx.updateTable('agent_sessions').set({ sms_code: null, sms_code_expires_at: null, sms_code_purpose: null }).where('id', '=', session.id).execute();
       return true;

@@ -64,6 +64,8 @@ interface Deps {
   readonly settingsOf: (tenantId: string) => Promise<SecuritySettings>;
   readonly unlock: (tx: Tx, session: Session, passkey: Passkey) => Promise<void>;
   readonly published: (tenantId: string, sessionIds: string[]) => Promise<void>;
+  /** After commit: announces what an elevation raised (alerts). */
+  readonly announce: (issued: IssuedSession | null) => Promise<void>;
 }
 
 export function webAuthnFactors(deps: Deps) {
@@ -159,6 +161,7 @@ export function webAuthnFactors(deps: Deps) {
       );
       if (!outcome.ok) return deps.fail(session, settings, outcome.reason, attempt);
       await deps.attempts.reset(deps.factorKey(session.tenantId, session.agentId));
+      await deps.announce(outcome.issued);
       if (outcome.issued !== null) await deps.published(session.tenantId, [session.id]);
       return { session: outcome.issued, recoveryCodes: outcome.recoveryCodes, id: outcome.id };
     },
@@ -230,6 +233,7 @@ export function webAuthnFactors(deps: Deps) {
         return deps.fail(session, settings, outcome.reason, attempt);
       }
       await deps.attempts.reset(deps.factorKey(session.tenantId, session.agentId));
+      await deps.announce(outcome.issued);
       await deps.published(session.tenantId, [session.id]);
       return { session: outcome.issued, unlocked: outcome.unlocked };
     },

@@ -287,7 +287,7 @@ describe('describeConfig', () => {
         REDIS_URL: `redis://default:${password}@cache.internal:6379`,
         CUSTODIA_KEY_PROVIDER: 'env',
         CUSTODIA_KEYS: `1:${password}`,
-        CUSTODIA_SMPP_URL: `smpp://custodia:${password}@smsc.internal:2775?source=Custodia`,
+        CUSTODIA_SMPP_URL: `smpp://custodia:${password}@smsc.internal:2775?source=Custodia&plaintext=allowed`,
       },
     });
     const described = describeConfig(config);

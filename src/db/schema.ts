@@ -259,6 +259,9 @@ export interface AgentSessionsTable {
   device_id: string | null;
   network: string | null;
   factor_credential_id: string | null;
+  proof_factor: Exclude<SessionFactor, 'password'> | null;
+  pending_device_key: Uint8Array | null;
+  pending_device_name: string | null;
   sms_code: string | null;
   sms_code_expires_at: Date | null;
   sms_code_purpose: 'enroll' | 'sign_in' | null;

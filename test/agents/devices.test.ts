@@ -70,8 +70,11 @@ async function proofOf(device: Device, tenant: string, email: string, overrides:
   return { publicKey: device.jwk, signedAt, nonce, signature: Buffer.from(signature).toString('base64url'), ...(overrides.name === undefined ? {} : { name: overrides.name }) };
 }
 
-/** Password (with a device proof when given) and TOTP from oathtool: a complete sign-in. */
-async function signInFrom(tenant: string, agent: SignedIn, options: { device?: Body; remoteAddress?: string } = {}): Promise<{ token: string; first: Body }> {
+/**
+ * Password (with a device proof when given) and TOTP from oathtool: a complete sign-in. `done`
+ * is the answer that completed it (with the device and network status).
+ */
+async function signInFrom(tenant: string, agent: SignedIn, options: { device?: Body; remoteAddress?: string } = {}): Promise<{ token: string; first: Body; done: Body }> {
   t.clock.advance(30_000);
   const first = await api('POST', '/v1/auth/sign-in', {
     payload: { tenant, email: agent.email, password: PASSWORD, kind: 'bearer', ...(options.device === undefined ? {} : { device: options.device }) },
@@ -84,7 +87,7 @@ async function signInFrom(tenant: string, agent: SignedIn, options: { device?: B
     ...(options.remoteAddress === undefined ? {} : { remoteAddress: options.remoteAddress }),
   });
   expectStatus(second, 200);
-  return { token: String(second.body.token), first: first.body };
+  return { token: String(second.body.token), first: first.body, done: second.body };
 }
 
 async function setUp(slug: string): Promise<{ admin: SignedIn; supervisor: SignedIn; agent: SignedIn; tenantId: string }> {
@@ -119,26 +122,35 @@ async function ledger(tenantId: string): Promise<{ action: string; entry: string
 const dataAccess = (token: string, remoteAddress?: string) => api('GET', '/v1/auth/data-access', { token, ...(remoteAddress === undefined ? {} : { remoteAddress }) });
 
 describe('device proofs at sign-in', () => {
+  let admin: SignedIn;
   let agent: SignedIn;
   let tenantId: string;
   const slug = 'devproof';
 
   beforeAll(async () => {
-    ({ agent, tenantId } = await setUp(slug));
+    ({ admin, agent, tenantId } = await setUp(slug));
   });
 
-  it('records a device the first time it signs in, and finds it again the next time', async () => {
+  it('a password alone records no device; a complete sign-in records it (pending: nobody approved it), and finds it again the next time', async () => {
     const device = await newDevice();
+    // Attack: someone with only the password planting devices (and alerts) for a supervisor to approve.
+    const passwordOnly = await api('POST', '/v1/auth/sign-in', { payload: { tenant: slug, email: agent.email, password: PASSWORD, kind: 'bearer', device: await proofOf(device, slug, agent.email, { name: 'Work laptop' }) } });
+    expectStatus(passwordOnly, 200);
+    expect(passwordOnly.body.device).toBeUndefined();
+    const none = await api('GET', `/v1/agents/${agent.agentId}/devices`, { token: admin.token });
+    expect(none.body.devices).toEqual([]);
+
     const first = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email, { name: 'Home laptop' }) });
-    expect(first.first.device).toMatchObject({ status: 'approved' });
-    const id = (first.first.device as { id: string }).id;
+    expect(first.first.device).toBeUndefined();
+    expect(first.done.device).toMatchObject({ status: 'pending' });
+    const id = (first.done.device as { id: string }).id;
 
     const again = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email) });
-    expect(again.first.device).toEqual({ id, status: 'approved' });
+    expect(again.done.device).toEqual({ id, status: 'pending' });
 
     const listed = await api('GET', '/v1/auth/devices', { token: again.token });
     expectStatus(listed, 200);
-    expect(listed.body.devices).toEqual([expect.objectContaining({ id, kind: 'browser_key', name: 'Home laptop', status: 'approved', current: true })]);
+    expect(listed.body.devices).toEqual([expect.objectContaining({ id, kind: 'browser_key', name: 'Home laptop', status: 'pending', current: true })]);
     // The first session proved the same device, but it is not the one asking.
     const fromFirst = await api('GET', '/v1/auth/devices', { token: first.token });
     expect(fromFirst.body.devices).toEqual([expect.objectContaining({ id, current: true })]);
@@ -158,8 +170,13 @@ describe('device proofs at sign-in', () => {
 
     const stale = await proofOf(device, slug, agent.email, { signedAt: t.clock.now().getTime() - 6 * MINUTE });
     expectProblem(await signIn(stale), 400, 'agents.invalid_device_proof', { reason: 'stale' });
-    const future = await proofOf(device, slug, agent.email, { signedAt: t.clock.now().getTime() + 6 * MINUTE });
+    // Dated ahead (signed in advance, to be used later without the device): at most 30 s.
+    const future = await proofOf(device, slug, agent.email, { signedAt: t.clock.now().getTime() + MINUTE });
     expectProblem(await signIn(future), 400, 'agents.invalid_device_proof', { reason: 'stale' });
+    const skewed = await proofOf(device, slug, agent.email, { signedAt: t.clock.now().getTime() + 20_000 });
+    expectStatus(await signIn(skewed), 200);
+    const late = await proofOf(device, slug, agent.email, { signedAt: t.clock.now().getTime() - 4 * MINUTE });
+    expectStatus(await signIn(late), 200);
 
     // Signed for someone else (or another contact center): useless here.
     const otherPerson = await proofOf(device, slug, agent.email, { statementEmail: 'someone@else.example' });
@@ -181,6 +198,8 @@ describe('device proofs at sign-in', () => {
     // Malformed: validation, with the field named.
     const malformed = await signIn({ ...good, signature: 'not base64url!' });
     expectProblem(malformed, 400, 'request.invalid');
+    // A name with invisible formatting (a right-to-left override) could pass for another.
+    expectProblem(await signIn({ ...good, name: 'Work\u202Epotpal' }), 400, 'request.invalid');
     const rsa = await signIn({ ...good, publicKey: { kty: 'RSA', n: 'AQAB', e: 'AQAB' } });
     expectProblem(rsa, 400, 'request.invalid');
   });
@@ -206,9 +225,9 @@ describe('required devices with supervisor approval', () => {
 
   it('a new device waits for a supervisor, who approves it; the agent cannot approve their own', async () => {
     const device = await newDevice();
-    const { token, first } = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email, { name: 'Home PC' }) });
-    expect(first.device).toMatchObject({ status: 'pending' });
-    const deviceId = (first.device as { id: string }).id;
+    const { token, done } = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email, { name: 'Home PC' }) });
+    expect(done.device).toMatchObject({ status: 'pending' });
+    const deviceId = (done.device as { id: string }).id;
     expectProblem(await dataAccess(token), 403, 'agents.device_not_approved');
 
     const alerts = await api('GET', '/v1/security/alerts', { token: admin.token });
@@ -230,8 +249,8 @@ describe('required devices with supervisor approval', () => {
   // Attack: a stolen laptop. Revoking the device ends its sessions at once, and the key stops counting.
   it('revoking a device ends its sessions; the device signing in again gets no data and raises an alert', async () => {
     const device = await newDevice();
-    const { first } = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email) });
-    const deviceId = (first.device as { id: string }).id;
+    const { done } = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email) });
+    const deviceId = (done.device as { id: string }).id;
     expectStatus(await api('POST', `/v1/agents/${agent.agentId}/devices/${deviceId}/approve`, { token: supervisor.token }), 204);
     const { token } = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email) });
     const other = await signInFrom(slug, agent);
@@ -245,7 +264,7 @@ describe('required devices with supervisor approval', () => {
     expectStatus(await api('GET', '/v1/auth/session', { token: other.token }), 200);
 
     const again = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email) });
-    expect(again.first.device).toEqual({ id: deviceId, status: 'revoked' });
+    expect(again.done.device).toEqual({ id: deviceId, status: 'revoked' });
     expectProblem(await dataAccess(again.token), 403, 'agents.device_required');
     expectProblem(await api('POST', `/v1/agents/${agent.agentId}/devices/${deviceId}/approve`, { token: supervisor.token }), 409, 'agents.device_conflict');
     const alerts = await api('GET', '/v1/security/alerts', { token: admin.token });
@@ -253,6 +272,42 @@ describe('required devices with supervisor approval', () => {
 
     const actions = (await ledger(tenantId)).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['agent.device.new', 'agent.device.approve', 'agent.device.revoke']));
+  });
+});
+
+describe('switching the rules on later', () => {
+  let admin: SignedIn;
+  let supervisor: SignedIn;
+  let agent: SignedIn;
+  const slug = 'devlater';
+
+  beforeAll(async () => {
+    ({ admin, supervisor, agent } = await setUp(slug));
+  });
+
+  // Attack: a device and network planted while the rules were off must not count once they are on.
+  it('devices and networks seen while the rules were off still wait for approval when they are switched on', async () => {
+    const device = await newDevice();
+    const before = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email), remoteAddress: HOME });
+    expect(before.done).toMatchObject({ device: { status: 'pending' }, networkStatus: 'pending' });
+    expectStatus(await dataAccess(before.token, HOME), 200);
+
+    expectStatus(await api('PUT', '/v1/security/settings', { token: admin.token, payload: { devices: { required: true, approval: true }, networkApproval: true } }), 200);
+    const after = await signInFrom(slug, agent, { device: await proofOf(device, slug, agent.email), remoteAddress: HOME });
+    expectProblem(await dataAccess(after.token, HOME), 403, 'agents.device_not_approved');
+    // Without approval, a registered (even unapproved) device is enough; the network still waits.
+    expectStatus(await api('PUT', '/v1/security/settings', { token: admin.token, payload: { devices: { required: true, approval: false }, networkApproval: true } }), 200);
+    expectProblem(await dataAccess(after.token, HOME), 403, 'agents.network_not_approved', { networkStatus: 'pending' });
+    expectStatus(await api('PUT', `/v1/agents/${agent.agentId}/networks`, { token: supervisor.token, payload: { address: HOME, decision: 'approved' } }), 200);
+    expectStatus(await dataAccess(after.token, HOME), 200);
+  });
+
+  it("a supervisor does not decide on a tenant administrator's devices and networks; a security officer or administrator does", async () => {
+    const device = await newDevice();
+    const adminSignIn = await signInFrom(slug, admin, { device: await proofOf(device, slug, admin.email) });
+    const deviceId = (adminSignIn.done.device as { id: string }).id;
+    expectProblem(await api('POST', `/v1/agents/${admin.agentId}/devices/${deviceId}/approve`, { token: supervisor.token }), 403, 'agents.forbidden');
+    expectProblem(await api('PUT', `/v1/agents/${admin.agentId}/networks`, { token: supervisor.token, payload: { address: HOME, decision: 'approved' } }), 403, 'agents.forbidden');
   });
 });
 
@@ -269,8 +324,8 @@ describe('new networks with supervisor approval', () => {
   });
 
   it('a sign-in from a new network gets no data until a supervisor approves the network; the same /24 is the same network', async () => {
-    const { token, first } = await signInFrom(slug, agent, { remoteAddress: HOME });
-    expect(first.networkStatus).toBe('pending');
+    const { token, done } = await signInFrom(slug, agent, { remoteAddress: HOME });
+    expect(done.networkStatus).toBe('pending');
     expectProblem(await dataAccess(token, HOME), 403, 'agents.network_not_approved', { networkStatus: 'pending' });
 
     const listed = await api('GET', `/v1/agents/${agent.agentId}/networks`, { token: supervisor.token });
@@ -284,22 +339,29 @@ describe('new networks with supervisor approval', () => {
     expectStatus(await dataAccess(token, HOME), 200);
 
     const sameLine = await signInFrom(slug, agent, { remoteAddress: HOME_TOO });
-    expect(sameLine.first.networkStatus).toBe('approved');
+    expect(sameLine.done.networkStatus).toBe('approved');
     expectStatus(await dataAccess(sameLine.token, HOME_TOO), 200);
+    // Attack: the same session token used from another network. Approval belongs to the
+    // network of each request, not to the session.
+    expectProblem(await dataAccess(sameLine.token, CAFE), 403, 'agents.network_not_approved', { networkStatus: 'unknown' });
   });
 
   it('a denied network stays without data; a supervisor can approve a network before it is first used', async () => {
-    const { token, first } = await signInFrom(slug, agent, { remoteAddress: CAFE });
-    expect(first.networkStatus).toBe('pending');
+    const { token, done } = await signInFrom(slug, agent, { remoteAddress: CAFE });
+    expect(done.networkStatus).toBe('pending');
     expectStatus(await api('PUT', `/v1/agents/${agent.agentId}/networks`, { token: supervisor.token, payload: { address: CAFE, decision: 'denied' } }), 200);
     expectProblem(await dataAccess(token, CAFE), 403, 'agents.network_not_approved', { networkStatus: 'denied' });
     const later = await signInFrom(slug, agent, { remoteAddress: CAFE });
-    expect(later.first.networkStatus).toBe('denied');
+    expect(later.done.networkStatus).toBe('denied');
+    // A session from an approved network cannot be taken to the denied one either.
+    const home = await signInFrom(slug, agent, { remoteAddress: HOME });
+    expectStatus(await dataAccess(home.token, HOME), 200);
+    expectProblem(await dataAccess(home.token, CAFE), 403, 'agents.network_not_approved', { networkStatus: 'denied' });
 
     const office = await api('PUT', `/v1/agents/${agent.agentId}/networks`, { token: supervisor.token, payload: { address: '2001:db8:aa:bb00::/56', decision: 'approved' } });
     expect(office.body).toEqual({ network: '2001:db8:aa:bb00::/56', status: 'approved' });
     const fromOffice = await signInFrom(slug, agent, { remoteAddress: '2001:db8:aa:bbcc::42' });
-    expect(fromOffice.first.networkStatus).toBe('approved');
+    expect(fromOffice.done.networkStatus).toBe('approved');
 
     expectProblem(await api('PUT', `/v1/agents/${agent.agentId}/networks`, { token: supervisor.token, payload: { address: 'not-an-address', decision: 'approved' } }), 400, 'request.invalid');
   });

@@ -7,7 +7,7 @@ import type { DecodedMessage, PDU } from 'smpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmsc, type TestSmsc } from '../channels/smsc.js';
 import { createTestApp, type TestApp } from '../helpers/context.js';
-import { accept, bearerOf, createTenant, enroll, oathtool, PASSWORD, type SignedIn } from './helpers.js';
+import { accept, bearerOf, createTenant, enroll, oathtool, PASSWORD, signIn, type SignedIn } from './helpers.js';
 
 const SYSTEM_ID = 'custodia';
 const SMPP_PASSWORD = 'smpp-pass';
@@ -92,18 +92,33 @@ describe('SMS codes as a fallback second factor', () => {
     expectProblem(await api('POST', '/v1/auth/sms/enrollment', { token: agent.token, payload: { phone: 'call me maybe' } }), 400, 'agents.invalid_phone');
     expect(smsc.submits()).toHaveLength(0);
 
+    // A first number, then a second one at once: refused (one SMS a minute), and the pending
+    // phone stays the first, the one that received a code.
+    const other = await api('POST', '/v1/auth/sms/enrollment', { token: agent.token, payload: { phone: '+34 698 765 432' } });
+    expectStatus(other, 200);
+    expect(other.body.sentTo).toBe('32');
+    const otherCode = lastSms().code;
+    expectProblem(await api('POST', '/v1/auth/sms/enrollment', { token: agent.token, payload: { phone: PHONE } }), 429, 'agents.too_many_attempts');
+    const factors = await api('GET', '/v1/auth/factors', { token: agent.token });
+    expect(factors.body.sms).toEqual({ phoneEndsWith: '32', state: 'pending', confirmedAt: null });
+
+    t.clock.advance(MINUTE + 1_000);
     const started = await api('POST', '/v1/auth/sms/enrollment', { token: agent.token, payload: { phone: PHONE } });
     expectStatus(started, 200);
     expect(started.body.sentTo).toBe('78');
     const sms = lastSms();
     expect(sms.to).toBe(PHONE_DIGITS);
     expect(smsc.submits().at(-1)?.source_addr).toBe('Custodia');
+    // The code sent to the other phone confirms nothing now.
+    expectProblem(await api('POST', '/v1/auth/sms/enrollment/confirm', { token: agent.token, payload: { code: otherCode } }), 401, 'agents.invalid_second_factor');
 
     // A wrong code does not confirm; the right one does, once.
     const wrong = sms.code === '000000' ? '000001' : '000000';
     expectProblem(await api('POST', '/v1/auth/sms/enrollment/confirm', { token: agent.token, payload: { code: wrong } }), 401, 'agents.invalid_second_factor');
     expectStatus(await api('POST', '/v1/auth/sms/enrollment/confirm', { token: agent.token, payload: { code: sms.code } }), 204);
     expectProblem(await api('POST', '/v1/auth/sms/enrollment/confirm', { token: agent.token, payload: { code: sms.code } }), 401, 'agents.invalid_second_factor');
+    const confirmed = await api('GET', '/v1/auth/factors', { token: agent.token });
+    expect(confirmed.body.sms).toMatchObject({ phoneEndsWith: '78', state: 'active' });
   });
 
   it('signs in with a code sent by SMS; the code works once, only for its session, and only for 5 minutes', async () => {
@@ -133,8 +148,17 @@ describe('SMS codes as a fallback second factor', () => {
     const done = await api('POST', '/v1/auth/second-factor', { token, payload: { method: 'sms', code } });
     expectStatus(done, 200);
     expect(done.body.next).toBe('done');
-    const session = await api('GET', '/v1/auth/session', { token: String(done.body.token) });
+    const smsToken = String(done.body.token);
+    const session = await api('GET', '/v1/auth/session', { token: smsToken });
     expect(session.body).toMatchObject({ signedIn: true, factor: 'sms' });
+    // Every SMS sign-in is visible to the security officer.
+    const alerts = await api('GET', '/v1/security/alerts', { token: admin.token });
+    expect(alerts.body.alerts).toContainEqual(expect.objectContaining({ kind: 'agent.sms.used', agentId: agent.agentId }));
+    // Attack (SIM swap): a code by SMS opens a session, but is not proof enough to replace the
+    // person's authenticator app or recovery codes, which serve every tenant.
+    expectProblem(await api('POST', '/v1/auth/totp/enrollment', { token: smsToken }), 403, 'agents.step_up_required');
+    expectProblem(await api('POST', '/v1/auth/recovery-codes', { token: smsToken }), 403, 'agents.step_up_required');
+    expectProblem(await api('DELETE', '/v1/auth/sms', { token: smsToken }), 403, 'agents.step_up_required');
 
     // Expired: a code presented after 5 minutes is refused.
     t.clock.advance(2 * MINUTE);
@@ -153,6 +177,20 @@ describe('SMS codes as a fallback second factor', () => {
     const unlocked = await api('POST', '/v1/auth/second-factor', { token, payload: { method: 'sms', code: lastSms().code } });
     expectStatus(unlocked, 200);
     expect(unlocked.body).toEqual({ unlocked: true });
+  });
+
+  it('sends at most five SMS an hour per agent', async () => {
+    t.clock.advance(2 * MINUTE);
+    // Five went out in this hour (two registrations, two sign-ins, one unlock).
+    const first = await api('POST', '/v1/auth/sign-in', { payload: { tenant: slug, email: agent.email, password: PASSWORD, kind: 'bearer' } });
+    const before = smsc.submits().length;
+    const refused = await api('POST', '/v1/auth/sms/send', { token: String(first.body.token) });
+    expectProblem(refused, 429, 'agents.too_many_attempts');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(60);
+    expect(smsc.submits()).toHaveLength(before);
+    t.clock.advance(60 * MINUTE);
+    // The administrator's session locked meanwhile (idle): a new one.
+    admin = { ...admin, token: await signIn(t, slug, admin.email, admin.secret) };
   });
 
   it('stops when the contact center switches the fallback off, even with a code already sent', async () => {

@@ -160,7 +160,7 @@ describe('SmppSmsSender: failures', () => {
     const error = await failure(sms.send({ to: DESTINATION, text: OTP_TEXT, reference: 'job-1' }));
     expect(error.code).toBe('channels.sms_bind_failed');
     expect(error.message).toMatch(/refused the bind \(ESME_RINVPASWD\)/);
-    expect(error.details).toEqual({ status: 'ESME_RINVPASWD', reference: 'job-1' });
+    expect(error.details).toEqual({ smppStatus: 'ESME_RINVPASWD', reference: 'job-1' });
     // The SMSC did receive the (wrong) password: it is the one place it may go.
     expect(smsc.binds()[0]?.password).toBe(wrong);
     for (const secret of [wrong, PASSWORD, OTP_TEXT, DESTINATION]) expect(everything(error)).not.toContain(secret);
@@ -179,7 +179,7 @@ describe('SmppSmsSender: failures', () => {
     const error = await failure(sender().send({ to: DESTINATION, text: OTP_TEXT, reference: 'job-2' }));
     expect(error.code).toBe(ChannelErrors.sms_rejected.code);
     expect(error.status).toBe(502);
-    expect(error.details).toEqual({ status: name, commandStatus: status, retryable, reference: 'job-2' });
+    expect(error.details).toEqual({ smppStatus: name, commandStatus: status, retryable, reference: 'job-2' });
     for (const secret of [OTP_TEXT, '493817', DESTINATION, PASSWORD]) expect(everything(error)).not.toContain(secret);
   });
 
@@ -294,7 +294,7 @@ describe('SmppSmsSender: reconnection and back-off', () => {
 
     // Two failed binds in a row: the back-off has grown to 2 s.
     smsc.refuseBinds = true;
-    expect((await failure(sms.send({ to: DESTINATION, text: 'a' }))).details).toEqual({ status: 'ESME_RBINDFAIL' });
+    expect((await failure(sms.send({ to: DESTINATION, text: 'a' }))).details).toEqual({ smppStatus: 'ESME_RBINDFAIL' });
     time.advance(1_000);
     expect((await failure(sms.send({ to: DESTINATION, text: 'b' }))).code).toBe('channels.sms_bind_failed');
     expect((await failure(sms.send({ to: DESTINATION, text: 'c' }))).details).toMatchObject({ retryAfterMs: 2_000 });
@@ -439,7 +439,7 @@ describe('parseSmppUrl', () => {
   const SECRET = 'Sup3r$ecret';
 
   it('reads system id, percent-decoded password, host, port and source', () => {
-    expect(parseSmppUrl('smpp://custodia:s3cr%40t%3A1@SMSC.example.com:2776?source=Custodia')).toEqual({
+    expect(parseSmppUrl('smpp://custodia:s3cr%40t%3A1@SMSC.example.com:2776?source=Custodia&plaintext=allowed')).toEqual({
       host: 'smsc.example.com',
       port: 2776,
       tls: false,
@@ -450,7 +450,7 @@ describe('parseSmppUrl', () => {
   });
 
   it('defaults the port to 2775, or 3550 with TLS (smpps, or the package spelling ssmpp)', () => {
-    expect(parseSmppUrl('smpp://a:b@smsc?source=X')).toMatchObject({ port: 2775, tls: false });
+    expect(parseSmppUrl('smpp://a:b@smsc?source=X&plaintext=allowed')).toMatchObject({ port: 2775, tls: false });
     expect(parseSmppUrl('smpps://a:b@smsc?source=X')).toMatchObject({ port: 3550, tls: true });
     expect(parseSmppUrl('SSMPP://a:b@smsc:4000?source=X')).toMatchObject({ port: 4000, tls: true });
   });
@@ -487,6 +487,9 @@ describe('parseSmppUrl', () => {
     ['a path', `smpp://user:${SECRET}@smsc/path?source=X`, /must not have a path/],
     ['a fragment', `smpp://user:${SECRET}@smsc?source=X#frag`, /must not have a #fragment/],
     ['a non-ASCII password', `smpp://user:${SECRET}%C3%B1@smsc?source=X`, /password must be at most 64 printable ASCII characters/],
+    // Plain SMPP would carry the password and the codes in clear over the network.
+    ['plain SMPP to another machine', `smpp://user:${SECRET}@smsc.example?source=X`, /use smpps:\/\/ \(TLS\), or add \?plaintext=allowed/],
+    ['a plaintext value other than allowed', `smpp://user:${SECRET}@smsc.example?source=X&plaintext=yes`, /plaintext may only be "allowed"/],
   ])('refuses %s with a clear message that does not repeat the password', (_name, url, message) => {
     let caught: unknown;
     try {

@@ -240,7 +240,7 @@ export class SmppSmsSender implements SmsSender {
       settle = undefined;
       this.#failures += 1;
       this.#nextAttemptAt = this.#clock.now().getTime() + exponentialBackoffMs(this.#failures, { threshold: 1, baseMs: this.#reconnectBaseMs, maxMs: this.#reconnectMaxMs });
-      this.#logger?.warn({ host: this.#host, port: this.#port, code: error.code, reason: error.details?.reason, status: error.details?.status, failures: this.#failures }, 'smpp connection attempt failed');
+      this.#logger?.warn({ host: this.#host, port: this.#port, code: error.code, reason: error.details?.reason, smppStatus: error.details?.smppStatus, failures: this.#failures }, 'smpp connection attempt failed');
       this.#retire(link);
     };
 
@@ -279,7 +279,7 @@ export class SmppSmsSender implements SmsSender {
             return;
           }
           const status = smppStatusName(pdu.command_status);
-          fail(new AppError(ChannelErrors.sms_bind_failed, { detail: `The SMS gateway refused the bind (${status})`, details: { status } }));
+          fail(new AppError(ChannelErrors.sms_bind_failed, { detail: `The SMS gateway refused the bind (${status})`, details: { smppStatus: status } }));
         },
       );
     });
@@ -324,7 +324,7 @@ export class SmppSmsSender implements SmsSender {
         reject(
           new AppError(ChannelErrors.sms_rejected, {
             detail: `The SMS gateway rejected the message (${status})`,
-            details: { status, commandStatus: pdu.command_status, retryable: RETRYABLE_STATUSES.has(status), ...referenceDetails(reference) },
+            details: { smppStatus: status, commandStatus: pdu.command_status, retryable: RETRYABLE_STATUSES.has(status), ...referenceDetails(reference) },
           }),
         );
       });

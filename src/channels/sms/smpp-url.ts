@@ -2,7 +2,7 @@
  * The SMPP gateway as one URL, so it fits one setting:
  *
  * ```
- * smpp://SYSTEM_ID:PASSWORD@HOST[:PORT]?source=SENDER[&system_type=..][&source_ton=N&source_npi=N][&max_per_second=N]
+ * smpp://SYSTEM_ID:PASSWORD@HOST[:PORT]?source=SENDER[&system_type=..][&source_ton=N&source_npi=N][&max_per_second=N][&plaintext=allowed]
  * smpps://...   (TLS; `ssmpp://`, the spelling of the smpp package, is accepted too)
  * ```
  *
@@ -29,7 +29,12 @@ export interface SmppUrlSettings {
 }
 
 const SCHEMES: Readonly<Record<string, boolean>> = { 'smpp:': false, 'smpps:': true, 'ssmpp:': true };
-const PARAMETERS = new Set(['source', 'system_type', 'source_ton', 'source_npi', 'max_per_second']);
+const PARAMETERS = new Set(['source', 'system_type', 'source_ton', 'source_npi', 'max_per_second', 'plaintext']);
+
+/** Hosts where plain SMPP never leaves the machine. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 function problem(message: string): TypeError {
   return new TypeError(`SMPP URL: ${message}`);
@@ -84,9 +89,10 @@ export function parseSmppUrl(url: string): SmppUrlSettings {
   const sourceAddr = params.get('source');
   if (sourceAddr === null || sourceAddr === '') throw problem('the source parameter is missing (?source=NAME or ?source=+NUMBER: the sender recipients see)');
 
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   const settings: SmppUrlSettings = {
     // IPv6 literals come bracketed ("[::1]"); net.connect wants them bare.
-    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase(),
+    host,
     port: parsed.port === '' ? (tls ? SMPP_DEFAULTS.tlsPort : SMPP_DEFAULTS.port) : Number(parsed.port),
     tls,
     systemId: decode(parsed.username, 'system id'),
@@ -101,6 +107,13 @@ export function parseSmppUrl(url: string): SmppUrlSettings {
     assertSmppConfig(settings);
   } catch (error) {
     throw problem((error as Error).message);
+  }
+  // Plain SMPP carries the bind password, the one-time codes and the phone numbers in clear:
+  // only to this machine, or when the operator says the link is protected otherwise (a VPN).
+  const plaintext = params.get('plaintext');
+  if (plaintext !== null && plaintext !== 'allowed') throw problem('plaintext may only be "allowed"');
+  if (!tls && !isLoopback(host) && plaintext !== 'allowed') {
+    throw problem('smpp:// sends the password and the codes in clear; use smpps:// (TLS), or add ?plaintext=allowed when the link is protected otherwise (VPN, private line)');
   }
   return settings;
 }

@@ -1,5 +1,8 @@
 -- Devices and networks agents sign in from (src/agents/devices.ts), and the SMS fallback second
 -- factor (src/agents/sms-factor.ts).
+--
+-- A device or network is `pending` until a supervisor approves it: recording one never approves
+-- it, so switching an approval rule on later does not bless what was seen while it was off.
 
 -- A device an agent signs in from, per tenant (each tenant's supervisors approve for their own
 -- campaign). Either a key pair created in the browser (ECDSA P-256, private key not extractable;
@@ -56,6 +59,13 @@ ALTER TABLE agent_sessions
   ADD COLUMN network text CHECK (char_length(network) <= 64),
   -- The passkey (agent_webauthn_credentials.id) of the session's latest WebAuthn proof, if any.
   ADD COLUMN factor_credential_id uuid,
+  -- The factor of the session's latest second-factor proof (sign-in or unlock): an SMS code is
+  -- not enough to change second factors.
+  ADD COLUMN proof_factor text CHECK (proof_factor IN ('totp', 'webauthn', 'recovery', 'sms')),
+  -- A password-only session: the device key its sign-in proved, recorded once the second factor
+  -- is presented (a password alone records nothing).
+  ADD COLUMN pending_device_key bytea CHECK (octet_length(pending_device_key) <= 512),
+  ADD COLUMN pending_device_name text CHECK (char_length(pending_device_name) BETWEEN 1 AND 64),
   -- The SMS fallback: one active code per session, wrapped by the key provider (a six-digit code
   -- under a plain hash would fall to a million guesses by anyone who reads the table), with its
   -- expiry, its purpose and the time it was sent (resend cooldown).
