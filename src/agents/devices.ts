@@ -236,7 +236,7 @@ export async function registerWebAuthnDevice(tx: Tx, input: { session: Session; 
   }
   const thumbprint = sha256(credential.credential_id);
   const existing = await tx.selectFrom('agent_devices').select(['id', 'status']).where('agent_id', '=', session.agentId).where('thumbprint', '=', thumbprint).executeTakeFirst();
-  if (existing !== undefined) throw new AppError(AgentErrors.device_conflict, { details: { device: existing.id, status: existing.status } });
+  if (existing !== undefined) throw new AppError(AgentErrors.device_conflict, { details: { device: existing.id, deviceStatus: existing.status } });
   const id = newId();
   const status: DeviceStatus = 'pending';
   await tx

@@ -10,9 +10,12 @@
  * accept an invitation, register a first passkey (which completes that sign-in), register a
  * second authenticator, sign in with a passkey, unlock a locked session, refuse a cloned
  * authenticator (signature counter did not grow) and refuse a replayed assertion. Then devices:
- * sign in with the browser's own device key (WebCrypto, not extractable; its proof used once),
- * register the laptop's device-bound passkey as a device (only from a session it proved; a synced
- * passkey is refused), see which device each session proves, and find both in the ledger.
+ * sign in with the browser's own device key (WebCrypto, not extractable; its proof used once, and
+ * only when recent), recorded only once the second factor completes the sign-in and pending until
+ * a supervisor approves it; register the laptop's device-bound passkey as a device (only from a
+ * session it proved; a synced passkey is refused), see which device each session proves, find both
+ * in the ledger, and revoke the laptop's device: that ends the sessions that proved it and removes
+ * the passkey itself.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,9 +37,10 @@ const PASSWORD = 'correct horse battery staple 42';
  * - `create(options)` / `get(options)`: the WebAuthn ceremony with the server's JSON options
  *   (base64url to ArrayBuffer and back), answering {ok: true, credential} with the JSON that
  *   @simplewebauthn/server verifies, or {ok: false, name, message} with the DOMException.
- * - `deviceProof(tenant, email)`: the browser's device key proof for a sign-in (docs/api.md,
- *   `DeviceProof`): an ECDSA P-256 key pair made once per page with a private key that cannot be
- *   extracted, its public JWK, a fresh nonce, and the signature over the statement. Answers
+ * - `deviceProof(tenant, email, offsetMs)`: the browser's device key proof for a sign-in
+ *   (docs/api.md, `DeviceProof`): an ECDSA P-256 key pair made once per page with a private key
+ *   that cannot be extracted, its public JWK, a fresh nonce, and the signature over the statement,
+ *   dated now (or `offsetMs` from now: a proof signed earlier, or dated ahead). Answers
  *   {proof, extractable, algorithm, exportRefused}: what the private key says of itself, and the
  *   name of the error the browser raised when asked to export it anyway.
  */
@@ -107,11 +111,11 @@ const PAGE_HELPERS = `window.__e2e = (() => {
         },
       };
     },
-    async deviceProof(tenant, email) {
+    async deviceProof(tenant, email, offsetMs) {
       if (deviceKey === undefined) deviceKey = crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
       const { privateKey, publicKey } = await deviceKey;
       const jwk = await crypto.subtle.exportKey('jwk', publicKey);
-      const signedAt = Date.now();
+      const signedAt = Date.now() + (offsetMs || 0);
       const nonce = toB64u(crypto.getRandomValues(new Uint8Array(24)));
       const statement = ['custodia-device-proof-v1', tenant, email.trim().toLowerCase(), String(signedAt), nonce].join('\\n');
       const signature = toB64u(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, new TextEncoder().encode(statement)));
@@ -203,6 +207,9 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
   /** The browser's device key (browser_key) and the laptop's passkey registered as a device (webauthn). */
   let browserDeviceId = '';
   let webauthnDeviceId = '';
+  /** Complete sessions that proved the laptop's device (webauthnDeviceId), and one that proved only the browser's. */
+  const provedLaptop: string[] = [];
+  let provedBrowserOnly = '';
   let tenantId = '';
   let agentId = '';
   let email = '';
@@ -308,9 +315,9 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     return api('POST', '/v1/auth/sign-in', undefined, { tenant: 'demo', email, password: PASSWORD, kind: 'bearer', device });
   }
 
-  /** What the page's device key proves for a sign-in as `proofEmail` in `tenant`. */
-  function deviceProof(tenant: string, proofEmail: string): Promise<DeviceProofResult> {
-    return call(`window.__e2e.deviceProof(${args(tenant, proofEmail)})`) as Promise<DeviceProofResult>;
+  /** What the page's device key proves for a sign-in as `proofEmail` in `tenant`, dated `offsetMs` from now. */
+  function deviceProof(tenant: string, proofEmail: string, offsetMs = 0): Promise<DeviceProofResult> {
+    return call(`window.__e2e.deviceProof(${args(tenant, proofEmail, offsetMs)})`) as Promise<DeviceProofResult>;
   }
 
   async function devices(token: string): Promise<DeviceView[]> {
@@ -319,14 +326,18 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     return listed.body.devices as DeviceView[];
   }
 
-  /** Completes a password-only session with the attached authenticator: the full session's token. */
-  async function completeWithPasskey(passwordToken: string, expected: string): Promise<string> {
+  /**
+   * Completes a password-only session with the attached authenticator, which must be `expected`:
+   * the answer (the full session's token, and the device and network the completed sign-in proved).
+   */
+  async function completeSignIn(passwordToken: string, expected: string): Promise<ApiResult> {
     const credential = await assertion(passwordToken);
     expect(credential.id).toBe(credentialIds.get(expected));
     const done = await api('POST', '/v1/auth/webauthn/authentication', passwordToken, { response: credential });
     expect(done.status, why(done)).toBe(200);
     expect(done.body.next).toBe('done');
-    return done.body.token as string;
+    expect(done.body.token).toMatch(/^cses_/);
+    return done;
   }
 
   /** Locks the session `token` and unlocks it with the attached authenticator, which must be `expected`. */
@@ -625,7 +636,7 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     expect(unlocked.body).toEqual({ unlocked: true });
   });
 
-  it("signs in with the browser's device key: a non-extractable P-256 key, recorded as a browser_key device; its proof counts once and a tampered one not at all", async () => {
+  it("signs in with the browser's device key: a non-extractable P-256 key, recorded as a pending browser_key device once the second factor completes the sign-in; its proof counts once, recent, untampered", async () => {
     const made = await deviceProof('demo', email);
     // What the console relies on: the private key cannot leave the browser.
     expect(made.extractable).toBe(false);
@@ -640,11 +651,13 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     const signIn = await signInWithDevice(proof);
     expect(signIn.status, why(signIn)).toBe(200);
     expect(signIn.body.next).toBe('second_factor');
-    // The demo tenant has the default settings (devices not required): a new device counts at once.
-    expect(signIn.body.device).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'approved' });
-    browserDeviceId = (signIn.body.device as { id: string }).id;
     const passwordToken = signIn.body.token as string;
     expect(passwordToken).toMatch(/^cses_/);
+    // A password alone records nothing: no device, no network, in the answer or anywhere else.
+    expect(signIn.body).not.toHaveProperty('device');
+    expect(signIn.body).not.toHaveProperty('networkStatus');
+    expect((await api('GET', '/v1/auth/session', passwordToken)).body).toMatchObject({ signedIn: false, factor: 'password' });
+    expect(await devices(fullToken)).toEqual([]);
 
     // The same proof again, with the right password: refused (before the password is looked at).
     const replayed = await signInWithDevice(proof);
@@ -666,23 +679,62 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
       expect(refused.body).toMatchObject({ code: 'agents.invalid_device_proof', reason: 'bad_signature' });
       expect(refused.body.token).toBeUndefined();
     }
+    // Genuine signatures, but dated a minute ahead of the clock (a proof signed for later use:
+    // more than 30 s ahead is refused) or six minutes ago (older than 5 min).
+    for (const offsetMs of [60_000, -6 * 60_000]) {
+      const dated = (await deviceProof('demo', email, offsetMs)).proof;
+      const refused = await signInWithDevice(dated);
+      expect(refused.status, why(refused)).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'agents.invalid_device_proof', reason: 'stale' });
+      expect(refused.body.token).toBeUndefined();
+    }
     // One key per page: every proof carries it (with a nonce of its own).
     for (const p of [forSomeoneElse, forAnotherTenant, genuine]) expect(p.publicKey).toEqual(proof.publicKey);
     expect(new Set([proof.nonce, forSomeoneElse.nonce, forAnotherTenant.nonce, genuine.nonce]).size).toBe(4);
-    // The untouched proof behind `otherTime` was not used up by the refusal, and the same key is the same device.
+    // The untouched proof behind `otherTime` was not used up by the refusal.
     const again = await signInWithDevice(genuine);
     expect(again.status, why(again)).toBe(200);
-    expect(again.body.device).toEqual({ id: browserDeviceId, status: 'approved' });
+    expect(again.body.next).toBe('second_factor');
+    expect(again.body).not.toHaveProperty('device');
+    // A proof signed four minutes ago is still good (agents' clocks drift).
+    const earlier = await signInWithDevice((await deviceProof('demo', email, -4 * 60_000)).proof);
+    expect(earlier.status, why(earlier)).toBe(200);
+    expect(earlier.body).not.toHaveProperty('device');
+    // Three password sessions with the browser's proof, none complete: still no device.
+    expect(await devices(fullToken)).toEqual([]);
 
-    // The first sign-in, completed with the laptop's passkey (not registered as a device): the
-    // session keeps the browser's device.
+    // The first sign-in, completed with the laptop's passkey (not registered as a device): now the
+    // browser's device is recorded, pending (nobody approved it), and the session proves it.
     expect(attachedName).toBe('laptop');
-    fullToken = await completeWithPasskey(passwordToken, 'laptop');
+    const done = await completeSignIn(passwordToken, 'laptop');
+    expect(done.body.device).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'pending' });
+    // The network (127.0.0.0/24) was recorded by the first completed sign-in; nobody approved it either.
+    expect(done.body.networkStatus).toBe('pending');
+    browserDeviceId = (done.body.device as { id: string }).id;
+    fullToken = done.body.token as string;
     expect((await api('GET', '/v1/auth/session', fullToken)).body).toMatchObject({ signedIn: true, factor: 'webauthn', locked: false, agentId });
-    expect(await devices(fullToken)).toEqual([expect.objectContaining({ id: browserDeviceId, kind: 'browser_key', name: 'Chromium (e2e)', status: 'approved', current: true })]);
+    expect(await devices(fullToken)).toEqual([expect.objectContaining({ id: browserDeviceId, kind: 'browser_key', name: 'Chromium (e2e)', status: 'pending', current: true, decidedAt: null })]);
+
+    // The same key in another completed sign-in is the same device, still pending.
+    const second = await completeSignIn(again.body.token as string, 'laptop');
+    expect(second.body.device).toEqual({ id: browserDeviceId, status: 'pending' });
+    provedBrowserOnly = second.body.token as string;
+    expect(await devices(provedBrowserOnly)).toEqual([expect.objectContaining({ id: browserDeviceId, status: 'pending', current: true })]);
+
+    // The agent does not approve their own device (only a supervisor, security officer or tenant admin).
+    const approve = await api('POST', `/v1/agents/${agentId}/devices/${browserDeviceId}/approve`, fullToken);
+    expect(approve.status, why(approve)).toBe(403);
+    expect(approve.body.code).toBe('agents.forbidden');
+    expect((await devices(fullToken)).map((d) => d.status)).toEqual(['pending']);
+    // With the demo tenant's default settings (devices not required) a pending device still works:
+    // the data-access gate checks the device before the shift and the training, and this session
+    // gets past it to the demo agent's missing security training.
+    const access = await api('GET', '/v1/auth/data-access', fullToken);
+    expect(access.status, why(access)).toBe(403);
+    expect(access.body).toMatchObject({ code: 'agents.training_required', course: 'security_awareness' });
   });
 
-  it('registers the device-bound passkey the session proved as a device; not another passkey, not a synced one', async () => {
+  it('registers the device-bound passkey the session proved as a device, pending; not another passkey, not a synced one', async () => {
     // The laptop and the USB key are device bound (AUTHENTICATOR), so the server stored them as singleDevice.
     const factors = await api('GET', '/v1/auth/factors', fullToken);
     expect(factors.status, why(factors)).toBe(200);
@@ -693,13 +745,15 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     // The session's last proof was the laptop's (the sign-in just completed): that passkey may be registered.
     const registered = await api('POST', '/v1/auth/devices', fullToken, { credentialId: factorIds.get('laptop'), name: 'Laptop authenticator' });
     expect(registered.status, why(registered)).toBe(201);
-    expect(registered.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'approved' });
+    // Pending like every new device, whatever the tenant's settings.
+    expect(registered.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'pending' });
     webauthnDeviceId = registered.body.id as string;
     expect(webauthnDeviceId).not.toBe(browserDeviceId);
+    provedLaptop.push(fullToken);
     // Registered from this session: the session now proves that device.
     expect(await devices(fullToken)).toEqual([
-      expect.objectContaining({ id: browserDeviceId, kind: 'browser_key', current: false }),
-      expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', name: 'Laptop authenticator', status: 'approved', current: true }),
+      expect.objectContaining({ id: browserDeviceId, kind: 'browser_key', status: 'pending', current: false }),
+      expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', name: 'Laptop authenticator', status: 'pending', current: true, decidedAt: null }),
     ]);
 
     // Once only.
@@ -733,12 +787,16 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
     expect(synced.body.code).toBe('agents.device_not_bound');
     expect((await devices(fullToken)).map((d) => d.id)).toEqual([browserDeviceId, webauthnDeviceId]);
 
-    // A new sign-in with the browser's key, completed with the USB key (no device of its own): the browser's device.
+    // A new sign-in with the browser's key, completed with the USB key (no device of its own): the
+    // browser's device, told in the answer that completes the sign-in, not in the password's.
     await attach('usb-key', 'usb');
     const signIn = await signInWithDevice((await deviceProof('demo', email)).proof);
     expect(signIn.status, why(signIn)).toBe(200);
-    expect(signIn.body.device).toEqual({ id: browserDeviceId, status: 'approved' });
-    const token = await completeWithPasskey(signIn.body.token as string, 'usb-key');
+    expect(signIn.body).not.toHaveProperty('device');
+    const viaUsb = await completeSignIn(signIn.body.token as string, 'usb-key');
+    expect(viaUsb.body.device).toEqual({ id: browserDeviceId, status: 'pending' });
+    expect(viaUsb.body.networkStatus).toBe('pending');
+    const token = viaUsb.body.token as string;
     expect((await devices(token)).map((d) => [d.kind, d.current])).toEqual([
       ['browser_key', true],
       ['webauthn', false],
@@ -751,42 +809,126 @@ describe('passkeys (WebAuthn) in Chromium with virtual authenticators', () => {
       expect.objectContaining({ id: browserDeviceId, current: false }),
       expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', current: true }),
     ]);
+    provedLaptop.push(token);
 
     // And a sign-in without a device proof, completed with it, proves that device from the start.
     const plain = await signInWithPassword();
-    expect(plain.body.device).toBeUndefined();
-    fullToken = await completeWithPasskey(plain.body.token as string, 'laptop');
+    expect(plain.body).not.toHaveProperty('device');
+    const viaLaptop = await completeSignIn(plain.body.token as string, 'laptop');
+    expect(viaLaptop.body.device).toEqual({ id: webauthnDeviceId, status: 'pending' });
+    fullToken = viaLaptop.body.token as string;
+    provedLaptop.push(fullToken);
     expect(await devices(fullToken)).toEqual([
       expect.objectContaining({ id: browserDeviceId, current: false }),
-      expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', current: true }),
+      expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', status: 'pending', current: true }),
     ]);
   });
 
-  it('records each new device in the ledger, once, with its kind', async () => {
+  it('records each new device in the ledger, once, with its kind, and each completed sign-in with the device and network it proved', async () => {
     // The last sign-in's completion is the latest entry of the cases above: once it is in the
     // tree, everything recorded before it is too.
     const completed = await agentEntriesInLedger('agent.login.second_factor', 1, (e) => e.targets.device === webauthnDeviceId);
     expect(completed).toHaveLength(1);
-    const entries = (await ledgerEntries()).filter((e) => e.action === 'agent.device.new' && e.targets.agent === agentId);
-    // Two devices, whatever the number of sign-ins with them (and nothing for the refused registrations).
+    const ledger = (await ledgerEntries()).filter((e) => e.targets.agent === agentId);
+    const entries = ledger.filter((e) => e.action === 'agent.device.new');
+    // Two devices, whatever the number of sign-ins with them (and nothing for the refused
+    // registrations or the password-only sessions). No status: recording never approves.
     expect(entries).toHaveLength(2);
     expect(entries).toEqual([
-      { action: 'agent.device.new', actor: { type: 'agent', id: agentId }, targets: { agent: agentId, device: browserDeviceId }, details: { kind: 'browser_key', status: 'approved' } },
+      { action: 'agent.device.new', actor: { type: 'agent', id: agentId }, targets: { agent: agentId, device: browserDeviceId }, details: { kind: 'browser_key' } },
       {
         action: 'agent.device.new',
         actor: { type: 'agent', id: agentId },
         targets: { agent: agentId, device: webauthnDeviceId, factor: factorIds.get('laptop') },
-        details: { kind: 'webauthn', status: 'approved' },
+        details: { kind: 'webauthn' },
       },
     ].map((e) => expect.objectContaining(e)));
 
-    // The password sign-ins with the browser's proof say which device they proved (three of them
-    // accepted; the refused proofs opened nothing).
-    const passwords = (await ledgerEntries()).filter((e) => e.action === 'agent.login.password' && e.targets.agent === agentId && e.targets.device !== undefined);
-    expect(passwords.map((e) => [e.targets.device, e.details.device])).toEqual([
-      [browserDeviceId, 'approved'],
-      [browserDeviceId, 'approved'],
-      [browserDeviceId, 'approved'],
+    // The password sign-ins say whether a device proof came with them, and name no device: in
+    // order: the first six cases' four, the three accepted with the browser's proof (the refused
+    // proofs opened nothing), the USB key's with it, and the last one without.
+    const passwords = ledger.filter((e) => e.action === 'agent.login.password');
+    expect(passwords.map((e) => e.details)).toEqual([false, false, false, false, true, true, true, true, false].map((deviceProof) => ({ kind: 'bearer', rehashed: false, deviceProof })));
+    for (const e of passwords) expect(Object.keys(e.targets).sort()).toEqual(['agent', 'session']);
+
+    // The completed sign-ins: the device each proved (none before the browser's key came), its
+    // status, and the network's, all pending (nobody approved anything).
+    const secondFactors = ledger.filter((e) => e.action === 'agent.login.second_factor');
+    const none = { factor: 'webauthn', device: 'none', network: 'pending' };
+    const pending = { factor: 'webauthn', device: 'pending', network: 'pending' };
+    expect(secondFactors.map((e) => [e.targets.device ?? null, e.details])).toEqual([
+      [null, none],
+      [null, none],
+      [null, none],
+      [browserDeviceId, pending],
+      [browserDeviceId, pending],
+      [browserDeviceId, pending],
+      [webauthnDeviceId, pending],
+    ]);
+    for (const e of secondFactors) expect(e.targets).toEqual({ agent: agentId, session: expect.stringMatching(/^[0-9a-f-]{36}$/), ...(e.targets.device === undefined ? {} : { device: e.targets.device }) });
+    expect(new Set(secondFactors.map((e) => e.targets.session)).size).toBe(secondFactors.length);
+  });
+
+  it("revokes the laptop's device: its sessions end and its passkey is removed, the other factors and sessions stay", async () => {
+    // A session that does not prove the laptop's device: signed in with the browser's key, completed with the USB key.
+    await attach('usb-key', 'usb');
+    const signIn = await signInWithDevice((await deviceProof('demo', email)).proof);
+    expect(signIn.status, why(signIn)).toBe(200);
+    const done = await completeSignIn(signIn.body.token as string, 'usb-key');
+    expect(done.body.device).toEqual({ id: browserDeviceId, status: 'pending' });
+    const token = done.body.token as string;
+    for (const t of provedLaptop) expect((await api('GET', '/v1/auth/session', t)).status).toBe(200);
+
+    const revoked = await api('POST', `/v1/agents/${agentId}/devices/${webauthnDeviceId}/revoke`, token);
+    expect(revoked.status, why(revoked)).toBe(200);
+    // The sessions that proved it: the one that registered it, the USB key's unlocked with it, and the last sign-in with it.
+    expect(provedLaptop).toHaveLength(3);
+    expect(revoked.body).toEqual({ sessionsRevoked: provedLaptop.length });
+    expect(revoked.body.sessionsRevoked).toBeGreaterThanOrEqual(1);
+    for (const t of provedLaptop) {
+      const ended = await api('GET', '/v1/auth/session', t);
+      expect(ended.status, why(ended)).toBe(401);
+      expect(ended.body.code).toBe('agents.unauthenticated');
+    }
+    // Sessions that proved another device go on.
+    for (const t of [token, provedBrowserOnly]) {
+      const still = await api('GET', '/v1/auth/session', t);
+      expect(still.status, why(still)).toBe(200);
+      expect(still.body).toMatchObject({ signedIn: true, agentId });
+    }
+    expect(await devices(token)).toEqual([
+      expect.objectContaining({ id: browserDeviceId, kind: 'browser_key', status: 'pending', current: true }),
+      expect.objectContaining({ id: webauthnDeviceId, kind: 'webauthn', status: 'revoked', current: false }),
+    ]);
+
+    // The passkey was on the lost machine: it is no second factor any more; the USB key and the synced passkey are.
+    const factors = await api('GET', '/v1/auth/factors', token);
+    expect(factors.status, why(factors)).toBe(200);
+    const ids = (factors.body.webauthn as { id: string }[]).map((k) => k.id);
+    expect(ids).not.toContain(factorIds.get('laptop'));
+    expect(ids).toEqual([factorIds.get('usb-key'), factorIds.get('synced')]);
+    // Nor will a sign-in ask for it.
+    const next = await signInWithPassword();
+    expect(next.body.factors).toEqual(['webauthn', 'recovery']);
+    const options = await api('POST', '/v1/auth/webauthn/authentication/options', next.body.token as string);
+    expect(options.status, why(options)).toBe(200);
+    expect((options.body.allowCredentials as { id: string }[]).map((c) => c.id).sort()).toEqual([credentialIds.get('usb-key'), credentialIds.get('synced')].sort());
+
+    // Revoking again ends nothing more (its passkey is already gone).
+    const twice = await api('POST', `/v1/agents/${agentId}/devices/${webauthnDeviceId}/revoke`, token);
+    expect(twice.status, why(twice)).toBe(200);
+    expect(twice.body).toEqual({ sessionsRevoked: 0 });
+
+    // Both in the ledger, by the agent: the first removed the passkey, the second found none to remove.
+    const entries = await agentEntriesInLedger('agent.device.revoke', 2);
+    expect(entries).toHaveLength(2);
+    for (const e of entries) {
+      expect(e.actor).toEqual({ type: 'agent', id: agentId });
+      expect(e.targets).toEqual({ agent: agentId, device: webauthnDeviceId });
+    }
+    expect(entries.map((e) => e.details)).toEqual([
+      { sessions: provedLaptop.length, self: true, credentialRemoved: true },
+      { sessions: 0, self: true, credentialRemoved: false },
     ]);
   });
 });
