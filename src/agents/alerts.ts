@@ -16,7 +16,8 @@ export type AlertKind =
   | 'agent.device.pending'
   | 'agent.device.revoked_used'
   | 'agent.network.pending'
-  | 'agent.sms.used';
+  | 'agent.sms.used'
+  | 'access.break_glass';
 
 export interface RaisedAlert {
   readonly id: string;

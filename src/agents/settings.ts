@@ -64,6 +64,19 @@ export const securitySettingsSchema = z.strictObject({
   networkApproval: z.boolean().default(false),
   /** Second factor by SMS code, as a fallback for agents without an authenticator (needs an SMS sender configured). */
   smsFallback: z.boolean().default(false),
+  /** Customer records (src/access/). */
+  access: z
+    .strictObject({
+      /** Minutes a record stays open after its interaction went to wrap-up. */
+      wrapUpMinutes: z.number().int().min(0).max(60).default(10),
+      /** Minutes a just-in-time reveal lasts. */
+      revealMinutes: z.number().int().min(1).max(30).default(5),
+      /** Longest break-glass grant, in minutes. */
+      breakGlassMaxMinutes: z.number().int().min(5).max(240).default(60),
+      /** A value the customer has not confirmed for this many days is listed for confirmation. */
+      freshnessDays: z.number().int().min(1).max(3_650).default(365),
+    })
+    .default({ wrapUpMinutes: 10, revealMinutes: 5, breakGlassMaxMinutes: 60, freshnessDays: 365 }),
 });
 
 export type SecuritySettings = z.output<typeof securitySettingsSchema>;

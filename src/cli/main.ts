@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { accessCommand } from './commands/access.js';
+import { customersCommand } from './commands/customers.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
@@ -34,6 +36,8 @@ platformTokenCommand(program);
 keysCommand(program);
 ledgerCommand(program);
 ledgerExportCommands(program);
+customersCommand(program);
+accessCommand(program);
 versionCommand(program);
 
 // Every (sub)command reports failures back here instead of exiting on its own.

@@ -1,6 +1,11 @@
-/** SQL for customer rows. Callers pass a transaction scoped to the customer's tenant. */
+/**
+ * SQL for customer rows, field values and their history. Callers pass a transaction scoped to the
+ * customer's tenant; every query also names the tenant (defence in depth next to row-level
+ * security, and it lets the planner use the (tenant_id, ...) keys).
+ */
 import type { Tx } from '../db/index.js';
-import { newId } from '../platform/ids.js';
+import type { CustomerActorType, CustomerFieldHistoryTable, CustomerFieldValuesTable } from '../db/schema.js';
+import { isUuid, newId } from '../platform/ids.js';
 
 /** Inserts customers by number, skipping numbers that exist; returns how many were new. */
 export async function insertCustomerNumbers(tx: Tx, tenantId: string, numbers: readonly string[], now: Date): Promise<number> {
@@ -17,4 +22,101 @@ export async function insertCustomerNumbers(tx: Tx, tenantId: string, numbers: r
 export async function countCustomers(tx: Tx): Promise<number> {
   const row = await tx.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+export interface CustomerRow {
+  readonly id: string;
+  readonly customer_number: string;
+  readonly created_at: Date;
+}
+
+/** The customer, or undefined (unknown id, another tenant's id, or not a UUID: all alike). */
+export async function findCustomerById(tx: Tx, tenantId: string, id: string): Promise<CustomerRow | undefined> {
+  // A string that is not a UUID would make PostgreSQL fail the cast (a 500), not miss.
+  if (!isUuid(id)) return undefined;
+  return tx.selectFrom('customers').select(['id', 'customer_number', 'created_at']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function findCustomerIdsByNumber(tx: Tx, tenantId: string, numbers: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < numbers.length; i += 1000) {
+    const rows = await tx.selectFrom('customers').select(['id', 'customer_number']).where('tenant_id', '=', tenantId).where('customer_number', 'in', numbers.slice(i, i + 1000)).execute();
+    for (const r of rows) out.set(r.customer_number, r.id);
+  }
+  return out;
+}
+
+/** Inserts a customer; undefined when the number is taken (also by a concurrent transaction). */
+export async function insertCustomer(tx: Tx, tenantId: string, customerNumber: string, now: Date): Promise<string | undefined> {
+  const row = await tx
+    .insertInto('customers')
+    .values({ id: newId(), tenant_id: tenantId, customer_number: customerNumber, created_at: now })
+    .onConflict((oc) => oc.columns(['tenant_id', 'customer_number']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export type ValueRow = Pick<CustomerFieldValuesTable, 'customer_id' | 'field_key' | 'field_class' | 'value_clear' | 'value_cipher' | 'confirmed_at' | 'updated_at' | 'updated_by_type' | 'updated_by'>;
+
+const VALUE_COLUMNS = ['customer_id', 'field_key', 'field_class', 'value_clear', 'value_cipher', 'confirmed_at', 'updated_at', 'updated_by_type', 'updated_by'] as const;
+
+/** Stored values of some customers (all their fields, or only `keys`). */
+export async function findValueRows(tx: Tx, tenantId: string, customerIds: readonly string[], keys?: readonly string[]): Promise<ValueRow[]> {
+  if (customerIds.length === 0 || keys?.length === 0) return [];
+  let query = tx.selectFrom('customer_field_values').select(VALUE_COLUMNS).where('tenant_id', '=', tenantId).where('customer_id', 'in', customerIds);
+  if (keys !== undefined) query = query.where('field_key', 'in', keys);
+  return query.execute();
+}
+
+/** Inserts or replaces value rows (one statement; a row's key columns never change). */
+export async function upsertValueRows(tx: Tx, tenantId: string, rows: readonly ValueRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx
+    .insertInto('customer_field_values')
+    .values(rows.map((row) => ({ tenant_id: tenantId, ...row })))
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'customer_id', 'field_key']).doUpdateSet((eb) => ({
+        field_class: eb.ref('excluded.field_class'),
+        value_clear: eb.ref('excluded.value_clear'),
+        value_cipher: eb.ref('excluded.value_cipher'),
+        confirmed_at: eb.ref('excluded.confirmed_at'),
+        updated_at: eb.ref('excluded.updated_at'),
+        updated_by_type: eb.ref('excluded.updated_by_type'),
+        updated_by: eb.ref('excluded.updated_by'),
+      })),
+    )
+    .execute();
+}
+
+export async function deleteValueRow(tx: Tx, tenantId: string, customerId: string, key: string): Promise<void> {
+  await tx.deleteFrom('customer_field_values').where('tenant_id', '=', tenantId).where('customer_id', '=', customerId).where('field_key', '=', key).execute();
+}
+
+/** Sets `confirmed_at` of the customer's stored `keys`; returns the keys that had a value. */
+export async function confirmValueRows(tx: Tx, tenantId: string, customerId: string, keys: readonly string[], now: Date): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const rows = await tx
+    .updateTable('customer_field_values')
+    .set({ confirmed_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('customer_id', '=', customerId)
+    .where('field_key', 'in', keys)
+    .returning('field_key')
+    .execute();
+  return rows.map((r) => r.field_key);
+}
+
+export interface HistoryEvent {
+  readonly customerId: string;
+  readonly key: string;
+  readonly action: CustomerFieldHistoryTable['action'];
+}
+
+/** Appends history rows: who, which field, which action, when. There is no column for a value. */
+export async function insertHistory(tx: Tx, tenantId: string, events: readonly HistoryEvent[], actor: { type: CustomerActorType; id: string }, now: Date): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    const rows = events.slice(i, i + 1000).map((e) => ({ id: newId(), tenant_id: tenantId, customer_id: e.customerId, field_key: e.key, action: e.action, actor_type: actor.type, actor_id: actor.id, at: now }));
+    if (rows.length > 0) await tx.insertInto('customer_field_history').values(rows).execute();
+  }
 }

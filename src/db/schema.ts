@@ -374,6 +374,133 @@ export interface SecurityAlertsTable {
   acknowledged_by: string | null;
 }
 
+/** Customer profiles (migration 0010; src/customers/). */
+export type CustomerFieldType = 'name' | 'phone' | 'email' | 'document' | 'address' | 'date' | 'card_token' | 'free_text' | 'number';
+export type CustomerFieldClass = 'public' | 'internal' | 'confidential' | 'restricted' | 'payment';
+export type CustomerActorType = 'agent' | 'service' | 'system' | 'platform';
+
+export interface CustomerFieldDefinitionsTable {
+  tenant_id: string;
+  key: string;
+  label: string;
+  field_type: CustomerFieldType;
+  field_class: CustomerFieldClass;
+  purpose: string;
+  retention_days: number;
+  searchable: boolean;
+  position: number;
+  schema_version: number;
+  created_at: Date;
+  updated_at: Date;
+  retired_at: Date | null;
+}
+
+export interface CustomerFieldValuesTable {
+  tenant_id: string;
+  customer_id: string;
+  field_key: string;
+  field_class: CustomerFieldClass;
+  value_clear: string | null;
+  value_cipher: string | null;
+  confirmed_at: Date | null;
+  updated_at: Date;
+  updated_by_type: CustomerActorType;
+  updated_by: string;
+}
+
+export interface CustomerFieldHistoryTable {
+  id: string;
+  tenant_id: string;
+  customer_id: string;
+  field_key: string;
+  action: 'create' | 'update' | 'clear' | 'confirm';
+  actor_type: CustomerActorType;
+  actor_id: string;
+  at: Date;
+}
+
+export interface AccessPoliciesTable {
+  tenant_id: string;
+  version: number;
+  document: ColumnType<Record<string, unknown>, string, string>;
+  digest: Uint8Array;
+  created_at: Date;
+  created_by: string;
+}
+
+export interface AccessRevealsTable {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  session_id: string;
+  customer_id: string;
+  field_key: string;
+  interaction_id: string | null;
+  break_glass_id: string | null;
+  reason_code: string;
+  reason_text: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+export interface AccessBreakGlassTable {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  customer_id: string;
+  justification: string;
+  created_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+  review_state: 'open' | 'justified' | 'unjustified';
+  reviewed_by: string | null;
+  reviewed_at: Date | null;
+  review_note: string | null;
+}
+
+// ---- interactions (migration 0011) -------------------------------------------------------------
+
+export type InteractionChannel = 'call' | 'chat' | 'email';
+export type InteractionDirection = 'inbound' | 'outbound';
+export type InteractionState = 'queued' | 'active' | 'wrap_up' | 'closed';
+
+export interface InteractionsTable {
+  id: string;
+  tenant_id: string;
+  channel: InteractionChannel;
+  direction: InteractionDirection;
+  customer_id: string | null;
+  assigned_agent_id: string | null;
+  state: InteractionState;
+  purpose: string | null;
+  external_ref: string | null;
+  verification_level: ColumnType<number, number | undefined, number>;
+  created_at: Date;
+  started_at: Date | null;
+  wrap_up_at: Date | null;
+  closed_at: Date | null;
+  updated_at: Date;
+}
+
+export interface InteractionEventsTable {
+  // GENERATED ALWAYS AS IDENTITY: never written by the application.
+  seq: ColumnType<number, never, never>;
+  tenant_id: string;
+  interaction_id: string;
+  kind: 'create' | 'state' | 'assign' | 'transfer' | 'link_customer';
+  at: Date;
+  actor_type: 'agent' | 'service';
+  actor_id: string;
+  from_state: InteractionState | null;
+  to_state: InteractionState | null;
+  from_agent_id: string | null;
+  to_agent_id: string | null;
+  from_channel: InteractionChannel | null;
+  to_channel: InteractionChannel | null;
+  from_customer_id: string | null;
+  to_customer_id: string | null;
+}
+
 export interface Schema {
   schema_migrations: SchemaMigrationsTable;
   tenants: TenantsTable;
@@ -410,4 +537,12 @@ export interface Schema {
   agent_devices: AgentDevicesTable;
   agent_networks: AgentNetworksTable;
   agent_sms_phones: AgentSmsPhonesTable;
+  customer_field_definitions: CustomerFieldDefinitionsTable;
+  customer_field_values: CustomerFieldValuesTable;
+  customer_field_history: CustomerFieldHistoryTable;
+  access_policies: AccessPoliciesTable;
+  access_reveals: AccessRevealsTable;
+  access_break_glass: AccessBreakGlassTable;
+  interactions: InteractionsTable;
+  interaction_events: InteractionEventsTable;
 }

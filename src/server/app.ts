@@ -9,8 +9,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createAuthenticator, createServiceAuthenticator, registerAgentAdminRoutes, registerApiKeyRoutes, registerAuthRoutes, registerDeviceRoutes, registerInvitationRoutes, registerMembershipRoutes, registerSmsRoutes } from '../agents/index.js';
+import { createBreakGlass, createRecordAccess, registerAccessRoutes } from '../access/index.js';
+import { registerCustomerRoutes } from '../customers/index.js';
 import { AppError, ServerErrors } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http.js';
+import { registerInteractionRoutes } from '../interactions/index.js';
 import { registerLedgerRoutes } from '../ledger/routes.js';
 import { registerTenantRoutes } from '../tenants/index.js';
 import { VERSION } from '../version.js';
@@ -168,6 +171,15 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
   registerMembershipRoutes(app, { db: ctx.db, clock: ctx.clock, sessions: ctx.sessions, authenticate });
   registerSmsRoutes(app, { clock: ctx.clock, auth: ctx.auth, sessions: ctx.sessions, authenticate });
   registerDeviceRoutes(app, { db: ctx.db, clock: ctx.clock, sessions: ctx.sessions, authenticate, bus: ctx.bus, logger: ctx.logger });
+  registerInteractionRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
+  registerAccessRoutes(app, {
+    db: ctx.db,
+    clock: ctx.clock,
+    authenticate,
+    records: createRecordAccess({ db: ctx.db, clock: ctx.clock, vault: ctx.vault }),
+    breakGlass: createBreakGlass({ db: ctx.db, clock: ctx.clock, bus: ctx.bus, logger: ctx.logger }),
+  });
+  registerCustomerRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, defaultPhoneCountry: ctx.config.defaultPhoneCountry, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerApiKeyRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerLedgerRoutes(app, { db: ctx.db });
   registerPages(app);

@@ -8,10 +8,13 @@
  * Kept apart from the app: the server loads the declaring modules through its routes anyway; this
  * file exists so that documentation and tooling see every code, including those only the CLI uses.
  */
+import '../access/errors.js';
 import '../agents/errors.js';
 import '../channels/errors.js';
 import '../config/load.js';
+import '../customers/errors.js';
 import '../db/errors.js';
+import '../interactions/errors.js';
 import '../ledger/errors.js';
 import '../demo/errors.js';
 import '../tenants/errors.js';

@@ -334,6 +334,11 @@ describe(`what the migrations leave behind on ${backend}`, () => {
     expect(grants).toEqual({
       // Agents (0008): identities and credentials are never deleted by the application (an
       // agent is disabled); second factors can be removed, sessions only revoked.
+      // Access (0012): policy versions and reveals are never changed; break-glass grants are
+      // ended and reviewed.
+      access_break_glass: ['INSERT', 'SELECT', 'UPDATE'],
+      access_policies: ['INSERT', 'SELECT'],
+      access_reveals: ['INSERT', 'SELECT'],
       agent_conduct_acks: ['INSERT', 'SELECT'],
       // Devices and networks (0009) are revoked or denied, never deleted: they are evidence.
       agent_devices: ['INSERT', 'SELECT', 'UPDATE'],
@@ -352,8 +357,16 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       api_keys: ['INSERT', 'SELECT', 'UPDATE'],
       blind_indexes: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
       card_tokens: ['DELETE', 'INSERT', 'SELECT'],
+      // Customer profiles (0010): definitions are retired, never deleted; values are cleared by
+      // deleting their row; history is append-only.
+      customer_field_definitions: ['INSERT', 'SELECT', 'UPDATE'],
+      customer_field_history: ['INSERT', 'SELECT'],
+      customer_field_values: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
       customers: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
       data_keys: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      // Interactions (0011) are closed, never deleted; their history is append-only.
+      interaction_events: ['INSERT', 'SELECT'],
+      interactions: ['INSERT', 'SELECT', 'UPDATE'],
       invitations: ['INSERT', 'SELECT', 'UPDATE'],
       jobs: ['INSERT', 'SELECT', 'UPDATE'],
       // The ledger is append-only: no UPDATE or DELETE on entries, nodes or checkpoints.

@@ -1,0 +1,36 @@
+export { InteractionErrors } from './errors.js';
+export {
+  accessWindow,
+  canTransition,
+  CHANNELS,
+  DIRECTIONS,
+  HANDLER_ROLES,
+  type Interaction,
+  type InteractionChannel,
+  type InteractionDirection,
+  type InteractionState,
+  STATES,
+  type VerificationLevel,
+} from './model.js';
+export {
+  activeInteractionFor,
+  actorOfApiKey,
+  actorOfSession,
+  assign,
+  createInteraction,
+  getInteraction,
+  getInteractionFor,
+  type InteractionActor,
+  type InteractionAnchor,
+  type InteractionAnchorQuery,
+  type InteractionEvent,
+  type InteractionListQuery,
+  INTERACTIONS_SCOPE,
+  linkCustomer,
+  listInteractionEvents,
+  listInteractions,
+  type NewInteraction,
+  transfer,
+  transition,
+} from './service.js';
+export { type InteractionRouteDeps, registerInteractionRoutes } from './routes.js';
