@@ -16,10 +16,13 @@ import { DEFAULT_POLICY, parsePolicy, type Policy, type PolicyWarning } from './
 const MAX_CACHED = 1_000;
 const cache = new Map<string, Policy>();
 
-/** The policy in force for the tenant, and its version (0: the built-in default). */
+/**
+ * The policy in force for the tenant, and its version. Version 1 is Custodia's built-in default
+ * (the document's own version), in force until a tenant saves one; a tenant's versions are 2 and up.
+ */
 export async function activePolicy(tx: Tx, tenantId: string): Promise<{ version: number; policy: Policy }> {
   const row = await tx.selectFrom('access_policies').select(['version', 'document']).where('tenant_id', '=', tenantId).orderBy('version', 'desc').limit(1).executeTakeFirst();
-  if (row === undefined) return { version: 0, policy: DEFAULT_POLICY };
+  if (row === undefined) return { version: DEFAULT_POLICY.version, policy: DEFAULT_POLICY };
   const key = `${tenantId}:${row.version}`;
   const cached = cache.get(key);
   if (cached !== undefined) return { version: row.version, policy: cached };
@@ -42,7 +45,7 @@ export async function savePolicy(tx: Tx, input: { tenantId: string; rules: unkno
   // never updated, so there is no row to lock; the application role cannot lock the table).
   await sql`select pg_advisory_xact_lock(hashtextextended(${`custodia.access_policy.${input.tenantId}`}, 0))`.execute(tx);
   const latest = await tx.selectFrom('access_policies').select('version').where('tenant_id', '=', input.tenantId).orderBy('version', 'desc').limit(1).executeTakeFirst();
-  const version = (latest?.version ?? 0) + 1;
+  const version = (latest?.version ?? DEFAULT_POLICY.version) + 1;
   const parsed = parsePolicy({ version, rules: input.rules });
   if (!parsed.ok) {
     throw new AppError(AccessErrors.invalid_policy, { details: { errors: parsed.errors.slice(0, 50).map((e) => ({ code: e.code, path: e.pointer, message: e.message })) } });

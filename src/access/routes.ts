@@ -123,7 +123,7 @@ export function registerAccessRoutes(app: HttpApp, deps: AccessRouteDeps): void 
     {
       schema: {
         tags: ['access'],
-        summary: "The access policy in force (version 0: Custodia's default)",
+        summary: "The access policy in force (version 1: Custodia's default)",
         security,
         response: { 200: z.object({ version: z.number().int(), rules: z.array(z.record(z.string(), z.unknown())) }), ...problemResponses(401, 403, 423) },
       },

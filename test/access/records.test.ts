@@ -258,7 +258,7 @@ describe('policies as data', () => {
     admin = { ...admin, token: await signIn(t, slug, admin.email, admin.secret) };
     agent = { ...agent, token: await signIn(t, slug, agent.email, agent.secret) };
     const before = await api('GET', '/v1/access/policy', { token: officer.token });
-    expect(before.body.version).toBe(0);
+    expect(before.body.version).toBe(1);
 
     const rules = [{ id: 'agents-public-only', description: 'Agents see only public fields.', when: { roles: ['agent'], classes: ['public'] }, decision: 'masked' }];
     expectProblem(await api('PUT', '/v1/access/policy', { token: admin.token, payload: { rules } }), 403, 'agents.forbidden');
@@ -268,23 +268,23 @@ describe('policies as data', () => {
 
     const saved = await api('PUT', '/v1/access/policy', { token: officer.token, payload: { rules } });
     expectStatus(saved, 200);
-    expect(saved.body.version).toBe(1);
-    expect((await api('GET', '/v1/access/policy', { token: officer.token })).body).toMatchObject({ version: 1, rules: [expect.objectContaining({ id: 'agents-public-only' })] });
+    expect(saved.body.version).toBe(2);
+    expect((await api('GET', '/v1/access/policy', { token: officer.token })).body).toMatchObject({ version: 2, rules: [expect.objectContaining({ id: 'agents-public-only' })] });
 
     // Under it, an agent's record shows nothing of this customer (no public fields).
     await interaction({ state: 'active', assignedAgentId: agent.agentId, customerId, purpose: 'service' });
     const opened = await openRecord(agent.token);
     expectStatus(opened, 200);
-    expect(opened.body).toMatchObject({ policyVersion: 1, fields: [] });
+    expect(opened.body).toMatchObject({ policyVersion: 2, fields: [] });
 
     const explained = await api('GET', `/v1/access/explain?agentId=${agent.agentId}&customerId=${customerId}&field=email`, { token: officer.token });
     expectStatus(explained, 200);
-    expect(explained.body).toMatchObject({ decision: 'hidden', ruleId: 'default.deny', policyVersion: 1 });
+    expect(explained.body).toMatchObject({ decision: 'hidden', ruleId: 'default.deny', policyVersion: 2 });
     expect(String(explained.body.text)).toContain('agents-public-only');
 
     await t.ctx.ledger.sequenceAll(tenantId);
     const updates = await t.ctx.db.withTenant(tenantId, (tx) => tx.selectFrom('ledger_entries').select('entry').where('action', '=', 'access.policy.update').execute());
     expect(updates).toHaveLength(1);
-    expect(JSON.parse(updates[0]!.entry)).toMatchObject({ actor: { id: officer.agentId }, details: { version: 1, rules: 1 } });
+    expect(JSON.parse(updates[0]!.entry)).toMatchObject({ actor: { id: officer.agentId }, details: { version: 2, rules: 1 } });
   });
 });
