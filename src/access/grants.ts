@@ -52,6 +52,8 @@ export async function findRecordGrant(tx: Tx, input: { agentId: string; customer
     .where('expires_at', '>', now)
     .orderBy('expires_at', 'desc')
     .limit(1)
+    // As with the interaction: an end or review committing meanwhile waits for this request.
+    .forShare()
     .executeTakeFirst();
   if (glass === undefined) return fromInteraction;
   return {

@@ -87,14 +87,18 @@ export function createRecordAccess(deps: AccessDeps) {
     return { settings, grant };
   }
 
-  async function currentReveals(tx: Tx, session: Session, customerId: string, now: Date): Promise<Map<string, Date>> {
-    const rows = await tx
+  /** Reveals of this session for this customer that are current and were made under this very grant. */
+  async function currentReveals(tx: Tx, session: Session, customerId: string, grant: RecordGrant, now: Date): Promise<Map<string, Date>> {
+    let query = tx
       .selectFrom('access_reveals')
       .select(['field_key', 'expires_at'])
       .where('session_id', '=', session.id)
       .where('customer_id', '=', customerId)
-      .where('expires_at', '>', now)
-      .execute();
+      .where('expires_at', '>', now);
+    // A reveal's reason belongs to the conversation (or emergency) it was given in: another
+    // interaction with the same customer, or a break-glass grant, starts masked again.
+    query = grant.breakGlassId !== null ? query.where('break_glass_id', '=', grant.breakGlassId) : query.where('interaction_id', '=', grant.interactionId);
+    const rows = await query.execute();
     const out = new Map<string, Date>();
     for (const row of rows) {
       const known = out.get(row.field_key);
@@ -118,7 +122,7 @@ export function createRecordAccess(deps: AccessDeps) {
         const { settings, grant } = await admit(tx, session, customerId, input.interactionId, input.ip, now);
         const record = await loadCustomerRecord(tx, session.tenantId, customerId);
         const { version, policy } = await activePolicy(tx, session.tenantId);
-        const reveals = await currentReveals(tx, session, customerId, now);
+        const reveals = await currentReveals(tx, session, customerId, grant, now);
         const fields: ShownField[] = [];
         let masked = 0;
         let revealed = 0;

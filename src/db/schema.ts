@@ -475,6 +475,7 @@ export interface InteractionsTable {
   purpose: string | null;
   external_ref: string | null;
   verification_level: ColumnType<number, number | undefined, number>;
+  customer_link_trusted: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Date;
   started_at: Date | null;
   wrap_up_at: Date | null;

@@ -35,6 +35,8 @@ export interface Interaction {
   readonly purpose: string | null;
   readonly externalRef: string | null;
   readonly verificationLevel: VerificationLevel;
+  /** Whether its customer link opens the customer's record: made by the platform, or by a supervisor for someone else. */
+  readonly customerLinkTrusted: boolean;
   readonly createdAt: Date;
   /** When it became active (null: never, e.g. abandoned in the queue). */
   readonly startedAt: Date | null;

@@ -204,6 +204,7 @@ export async function createInteraction(tx: Tx, args: { actor: InteractionActor;
     state,
     purpose,
     external_ref: externalRef,
+    customer_link_trusted: customerId !== null && trustsLink(actor, assignee),
     created_at: now,
     started_at: state === 'active' ? now : null,
     wrap_up_at: null,
@@ -350,7 +351,7 @@ export async function assign(tx: Tx, args: { actor: InteractionActor; interactio
   if (!isRoutable(current.state)) throw new AppError(InteractionErrors.not_open, { details: { state: current.state } });
   if (current.assignedAgentId === agentId) return current;
   await assertAssignable(tx, agentId);
-  const updated = await updateInteraction(tx, interactionId, { assigned_agent_id: agentId, updated_at: now });
+  const updated = await updateInteraction(tx, interactionId, { assigned_agent_id: agentId, updated_at: now, ...(takesForSelf(actor, agentId) ? { customer_link_trusted: false } : {}) });
   await insertEvent(tx, actor.tenantId, interactionId, { kind: 'assign', at: now, ...eventActor(actor), ...NO_CHANGES, from_agent_id: current.assignedAgentId, to_agent_id: agentId });
   await recordEntry(
     tx,
@@ -381,7 +382,7 @@ export async function transfer(
   const channel = toChannel ?? current.channel;
   if (agent === current.assignedAgentId && channel === current.channel) return current;
   if (agent !== current.assignedAgentId && agent !== null) await assertAssignable(tx, agent);
-  const updated = await updateInteraction(tx, interactionId, { assigned_agent_id: agent, channel, updated_at: now });
+  const updated = await updateInteraction(tx, interactionId, { assigned_agent_id: agent, channel, updated_at: now, ...(takesForSelf(actor, agent) ? { customer_link_trusted: false } : {}) });
   await insertEvent(tx, actor.tenantId, interactionId, {
     kind: 'transfer',
     at: now,
@@ -406,6 +407,22 @@ export async function transfer(
  * to 0: the level was achieved by whoever was linked, and must not vouch for someone else.
  * Linking the customer already linked changes nothing.
  */
+/**
+ * Whether a customer link made by `actor` for an interaction handled by `assignee` may open the
+ * customer's record (src/access/grants.ts): the platform's links, and a supervisor's for someone
+ * else. An agent linking a customer to their own interaction would otherwise choose whose record
+ * opens; so would a supervisor handling it themselves (they have break-glass, which is loud).
+ */
+function trustsLink(actor: InteractionActor, assignee: string | null): boolean {
+  if (actor.type === 'service') return true;
+  return isManager(actor) && assignee !== null && assignee !== actor.agentId;
+}
+
+/** An agent (a supervisor) making themselves the handler: the link no longer opens the record for them. */
+function takesForSelf(actor: InteractionActor, assignee: string | null): boolean {
+  return actor.type === 'agent' && assignee === actor.agentId;
+}
+
 export async function linkCustomer(tx: Tx, args: { actor: InteractionActor; interactionId: string; customerId: string; now: Date }): Promise<Interaction> {
   const { actor, interactionId, customerId, now } = args;
   const current = await loadForChange(tx, actor, interactionId);
@@ -413,7 +430,7 @@ export async function linkCustomer(tx: Tx, args: { actor: InteractionActor; inte
   if (current.customerId === customerId) return current;
   await assertCustomer(tx, customerId);
   const verificationReset = current.verificationLevel !== 0;
-  const updated = await updateInteraction(tx, interactionId, { customer_id: customerId, verification_level: 0, updated_at: now });
+  const updated = await updateInteraction(tx, interactionId, { customer_id: customerId, verification_level: 0, customer_link_trusted: trustsLink(actor, current.assignedAgentId), updated_at: now });
   await insertEvent(tx, actor.tenantId, interactionId, { kind: 'link_customer', at: now, ...eventActor(actor), ...NO_CHANGES, from_customer_id: current.customerId, to_customer_id: customerId });
   await recordEntry(
     tx,

@@ -24,6 +24,7 @@ function toInteraction(row: InteractionRow): Interaction {
     externalRef: row.external_ref,
     // The column's CHECK holds it to 0..3.
     verificationLevel: row.verification_level as VerificationLevel,
+    customerLinkTrusted: row.customer_link_trusted,
     createdAt: row.created_at,
     startedAt: row.started_at,
     wrapUpAt: row.wrap_up_at,
@@ -53,7 +54,7 @@ export async function findInteractionByExternalRef(tx: Tx, externalRef: string):
 }
 
 /** Inserts an interaction; false when one with the same external reference exists (nothing written). */
-export async function insertInteraction(tx: Tx, values: Omit<InteractionRow, 'verification_level'>): Promise<boolean> {
+export async function insertInteraction(tx: Tx, values: Omit<InteractionRow, 'verification_level' | 'customer_link_trusted'> & { customer_link_trusted: boolean }): Promise<boolean> {
   const result = await tx
     .insertInto('interactions')
     .values(values)
@@ -104,6 +105,8 @@ export async function findOpenInteractionsOf(tx: Tx, query: { agentId: string; c
     .selectAll()
     .where('assigned_agent_id', '=', query.agentId)
     .where('customer_id', '=', query.customerId)
+    // Only a link the platform or a supervisor made opens the record (see the migration).
+    .where('customer_link_trusted', '=', true)
     .where('state', 'in', ['active', 'wrap_up']);
   if (query.interactionId !== undefined) q = q.where('id', '=', query.interactionId);
   // An agent has a handful of open interactions at most; the bound is a guard, not a page.

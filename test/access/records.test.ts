@@ -139,6 +139,33 @@ describe('no interaction, no record', () => {
   });
 });
 
+describe('interactions an agent makes for themselves', () => {
+  // Attack: an agent creating (or relinking) their own interaction to open any customer's record.
+  it('open nothing: only the platform’s links, or a supervisor’s for someone else, open a record', async () => {
+    const own = await api('POST', '/v1/interactions', { token: agent.token, payload: { channel: 'call', direction: 'outbound', state: 'active', customerId, purpose: 'fraud' } });
+    expectStatus(own, 201);
+    expect(own.body.customerLinkTrusted).toBe(false);
+    expectProblem(await openRecord(agent.token), 403, 'access.no_interaction');
+    expectProblem(await api('GET', `/v1/customers/${customerId}/record?interactionId=${String(own.body.id)}`, { token: agent.token }), 403, 'access.no_interaction');
+    // A supervisor creating one for themselves gets nothing either (break-glass is their way, and it is loud).
+    const mine = await api('POST', '/v1/interactions', { token: supervisor.token, payload: { channel: 'call', direction: 'outbound', state: 'active', customerId } });
+    expectStatus(mine, 201);
+    expect(mine.body.customerLinkTrusted).toBe(false);
+    expectProblem(await openRecord(supervisor.token), 403, 'access.no_interaction');
+    // A supervisor's link for the agent does open it.
+    const given = await api('POST', '/v1/interactions', { token: supervisor.token, payload: { channel: 'call', direction: 'outbound', state: 'active', customerId, assignedAgentId: agent.agentId } });
+    expectStatus(given, 201);
+    expect(given.body.customerLinkTrusted).toBe(true);
+    expectStatus(await openRecord(agent.token), 200);
+    // The agent relinking it to another customer: that link opens nothing.
+    expectStatus(await api('POST', `/v1/interactions/${String(given.body.id)}/customer`, { token: agent.token, payload: { customerId: otherCustomerId } }), 200);
+    expectProblem(await openRecord(agent.token, otherCustomerId), 403, 'access.no_interaction');
+    for (const id of [own.body.id, mine.body.id, given.body.id]) {
+      expectStatus(await api('POST', `/v1/interactions/${String(id)}/state`, { token: serviceKey, payload: { state: 'closed' } }), 200);
+    }
+  });
+});
+
 describe('through an interaction', () => {
   let interactionId: string;
 

@@ -23,6 +23,11 @@ CREATE TABLE interactions (
   -- The caller's assurance level (0 none .. 3 high), written by caller verification. Kept on the
   -- interaction, not on a leg of it, so that it survives transfers between agents and channels.
   verification_level smallint NOT NULL DEFAULT 0 CHECK (verification_level BETWEEN 0 AND 3),
+  -- Whether the customer link (and purpose) can open the customer's record (src/access/grants.ts):
+  -- set by the platform (an API key), or by a supervisor for someone else. An agent who links a
+  -- customer to their own interaction, or takes one for themselves, does not get the record
+  -- through it: otherwise any agent could open any record by creating an interaction.
+  customer_link_trusted boolean NOT NULL DEFAULT false,
   created_at timestamptz NOT NULL,
   started_at timestamptz,
   wrap_up_at timestamptz,

@@ -23,14 +23,18 @@ CREATE TABLE access_reveals (
   tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   agent_id uuid NOT NULL REFERENCES agents (id),
   session_id uuid NOT NULL REFERENCES agent_sessions (id),
-  customer_id uuid NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  customer_id uuid NOT NULL,
   field_key text NOT NULL CHECK (field_key ~ '^[a-z][a-z0-9_]{0,63}$'),
   interaction_id uuid,
   break_glass_id uuid,
   reason_code text NOT NULL CHECK (reason_code ~ '^[a-z][a-z0-9_]{0,63}$'),
   reason_text text CHECK (char_length(reason_text) <= 500),
   created_at timestamptz NOT NULL,
-  expires_at timestamptz NOT NULL CHECK (expires_at > created_at)
+  expires_at timestamptz NOT NULL CHECK (expires_at > created_at),
+  -- With the tenant: foreign keys ignore row-level security, so this is what keeps another
+  -- tenant's ids out at the database.
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) ON DELETE CASCADE,
+  FOREIGN KEY (tenant_id, interaction_id) REFERENCES interactions (tenant_id, id)
 );
 CREATE INDEX access_reveals_session_idx ON access_reveals (tenant_id, session_id, customer_id, expires_at);
 
@@ -40,7 +44,7 @@ CREATE TABLE access_break_glass (
   id uuid PRIMARY KEY,
   tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   agent_id uuid NOT NULL REFERENCES agents (id),
-  customer_id uuid NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  customer_id uuid NOT NULL,
   justification text NOT NULL CHECK (char_length(justification) BETWEEN 20 AND 1000),
   created_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL CHECK (expires_at > created_at),
@@ -48,7 +52,8 @@ CREATE TABLE access_break_glass (
   review_state text NOT NULL CHECK (review_state IN ('open', 'justified', 'unjustified')),
   reviewed_by uuid,
   reviewed_at timestamptz,
-  review_note text CHECK (char_length(review_note) <= 1000)
+  review_note text CHECK (char_length(review_note) <= 1000),
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX access_break_glass_agent_idx ON access_break_glass (tenant_id, agent_id, customer_id, expires_at);
 CREATE INDEX access_break_glass_review_idx ON access_break_glass (tenant_id, created_at) WHERE review_state = 'open';
