@@ -17,4 +17,6 @@ export const CustomerErrors = defineErrors('customers', {
   field_in_use: { status: 409, title: 'The field has values: it cannot be removed or change type, class or search' },
   schema_conflict: { status: 409, title: 'The customer schema changed since it was read' },
   invalid_import: { status: 400, title: 'The import file cannot be read' },
+  erase_confirmation_mismatch: { status: 400, title: 'The confirmation is not the customer number of this customer' },
+  already_erased: { status: 409, title: 'The customer was already erased' },
 });

@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createAuthenticator, createServiceAuthenticator, registerAgentAdminRoutes, registerApiKeyRoutes, registerAuthRoutes, registerDeviceRoutes, registerInvitationRoutes, registerMembershipRoutes, registerSmsRoutes } from '../agents/index.js';
 import { createBreakGlass, createRecordAccess, registerAccessRoutes } from '../access/index.js';
-import { registerCustomerRoutes } from '../customers/index.js';
+import { registerCustomerRoutes, registerSubjectRightsRoutes } from '../customers/index.js';
 import { AppError, ServerErrors } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http.js';
 import { registerInteractionRoutes } from '../interactions/index.js';
@@ -180,6 +180,7 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
     breakGlass: createBreakGlass({ db: ctx.db, clock: ctx.clock, bus: ctx.bus, logger: ctx.logger }),
   });
   registerCustomerRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, defaultPhoneCountry: ctx.config.defaultPhoneCountry, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
+  registerSubjectRightsRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, ledger: ctx.ledger, tenants: ctx.tenants, authenticate });
   registerApiKeyRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerLedgerRoutes(app, { db: ctx.db });
   registerPages(app);
