@@ -50,7 +50,8 @@ async function run(file: string, options: Partial<ImportOptions> = {}): Promise<
 
 const count = () => t.ctx.db.withTenant(tenant.tenantId, async (tx) => (await tx.selectFrom('customers').select('id').execute()).length);
 
-describe('a CSV file with 1% bad rows', () => {
+// Each test may import the 500-row file again: minutes, not seconds, on a loaded 2-core machine.
+describe('a CSV file with 1% bad rows', { timeout: 180_000 }, () => {
   const fixture = bigCsv();
   const file = path.join(dir, 'customers.csv');
   let first: Awaited<ReturnType<typeof run>>;
