@@ -80,7 +80,9 @@ async function cli(args: string[], env: Record<string, string>, expectedCode = 0
 
 const json = <T>(stdout: string): T => JSON.parse(stdout) as T;
 
-describe.each(targets)('custodia ledger on $name', { timeout: 240_000 }, (target) => {
+// One test runs some twenty CLI processes, each opening the database: about two minutes on a busy
+// 2-core machine, so the limit is a hang guard with room, not a measurement.
+describe.each(targets)('custodia ledger on $name', { timeout: 480_000 }, (target) => {
   it('sequences, signs, publishes its key, proves, archives and verifies; catches a deleted entry and an edited archive', async () => {
     const env = await target.env();
     const init = json<{ tenant: { id: string } }>((await cli(['init', '--slug', 'acme', '--name', 'Acme', '--admin-email', 'a@b.test', '--json'], env)).stdout);
