@@ -56,20 +56,21 @@
  *                         [--agents 32] [--tenants 4] [--checks 20000] [--batch 500]
  *                         [--cold-checks 2000] [--map-size 10000] [--only logins|sessions]
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { verify as argon2Verify } from '@node-rs/argon2';
 import type { FastifyRequest } from 'fastify';
-import pg from 'pg';
 import { createAuthenticator, DEFAULT_PASSWORD_PARAMS, insertInvitation, type Session } from '../src/agents/index.js';
 import { hashPassword } from '../src/agents/password.js';
 import { loadConfig } from '../src/config/index.js';
-import { type Database, migrate, openDatabase } from '../src/db/index.js';
+import type { Database } from '../src/db/index.js';
 import { FixedClock } from '../src/platform/clock.js';
 import { createLogger } from '../src/platform/logger.js';
 import { type AppContext, createContext } from '../src/server/context.js';
+import { countingDatabase, openBenchDatabase, type TxCounter } from './lib/database.js';
 import { emitter, median, now, percentile, progressReporter, round1, round2, round3, round4 } from './lib/stats.js';
+import { base32Decode, hotp } from './lib/totp.js';
 
 const BENCH = 'auth';
 const emit = emitter(BENCH);
@@ -146,157 +147,12 @@ function latencySummary(values: readonly number[], digits: (n: number) => number
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// TOTP (RFC 6238 / RFC 4226), written here from the RFCs so the bench checks the service, not itself
-
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-function base32Decode(text: string): Buffer {
-  const out: number[] = [];
-  let value = 0;
-  let bits = 0;
-  for (const char of text.replace(/=+$/, '').toUpperCase()) {
-    const index = BASE32.indexOf(char);
-    if (index < 0) throw new Error('not base32');
-    value = ((value << 5) | index) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function hotp(key: Buffer, counter: number, digits = 6): string {
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(BigInt(counter));
-  const mac = createHmac('sha1', key).update(message).digest();
-  const offset = (mac[mac.length - 1] as number) & 0x0f;
-  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
-  return String(binary % 10 ** digits).padStart(digits, '0');
-}
-
 const stepOf = (at: Date) => Math.floor(at.getTime() / STEP_MS);
-
-// RFC 6238 appendix B (SHA-1, T = 59 s, 8 digits: 94287082) and RFC 4648 section 10.
-if (hotp(Buffer.from('12345678901234567890'), 1, 8) !== '94287082' || base32Decode('MZXW6YTBOI======').toString() !== 'foobar') {
-  throw new Error('the bench TOTP implementation does not match the RFC test vectors');
-}
 
 // ---------------------------------------------------------------------------------------------
 // database, contexts
 
-/** Counts transactions opened through the application's database handle. */
-interface TxCounter {
-  count: number;
-}
 
-function countingDatabase(inner: Database, counter: TxCounter): Database {
-  return {
-    kind: inner.kind,
-    withTenant(tenantId, fn, options) {
-      counter.count += 1;
-      return inner.withTenant(tenantId, fn, options);
-    },
-    withPlatform(fn) {
-      counter.count += 1;
-      return inner.withPlatform(fn);
-    },
-    withRawSession: (fn) => inner.withRawSession(fn),
-    ping: () => inner.ping(),
-    close: () => inner.close(),
-  };
-}
-
-/** Runs `fn` as the connecting (super)user on the maintenance database. */
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The application role migration 0001 creates for a database (as test/helpers/database.ts). */
-function appRoleOf(database: string): string {
-  return `custodia_app_${database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
-}
-
-/** Cleanups still to run if the process is interrupted. */
-const pendingCleanups = new Set<() => Promise<void>>();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    progress(`${signal}: cleaning up`);
-    void Promise.allSettled([...pendingCleanups].map((c) => c())).finally(() => process.exit(130));
-  });
-}
-
-interface BenchDatabase {
-  readonly db: Database;
-  readonly description: string;
-  close(): Promise<void>;
-}
-
-async function serverVersion(db: Database): Promise<string> {
-  const rows = await db.withRawSession((s) => s.query<{ v: string }>("select current_setting('server_version') as v"));
-  return rows[0]?.v ?? '?';
-}
-
-async function openBenchDatabase(): Promise<BenchDatabase> {
-  const started = now();
-  if (BACKEND === 'postgres') {
-    const name = `custodia_bench_${randomBytes(6).toString('hex')}`;
-    await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
-    let dropped = false;
-    const drop = async () => {
-      if (dropped) return;
-      dropped = true;
-      await withAdmin(async (c) => {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.query(`DROP ROLE IF EXISTS ${appRoleOf(name)}`);
-      });
-    };
-    pendingCleanups.add(drop);
-    const url = new URL(PG_URL);
-    url.pathname = `/${name}`;
-    // A connection per login in flight, plus the activity write-back and a spare, for each of the
-    // two contexts that may share it.
-    const poolMax = 2 * CONCURRENCY + 4;
-    let db: Database | undefined;
-    try {
-      db = await openDatabase({ databaseUrl: url.toString(), poolMax });
-      await migrate(db);
-    } catch (error) {
-      await db?.close();
-      await drop();
-      pendingCleanups.delete(drop);
-      throw error;
-    }
-    const opened = db;
-    emit({ kind: 'setup', phase: 'database', backend: BACKEND, database: name, pool_max: poolMax, ms: Math.round(now() - started) });
-    return {
-      db: opened,
-      description: `PostgreSQL ${await serverVersion(opened)} at ${url.host}, fresh database, pool of ${poolMax}`,
-      async close() {
-        await opened.close();
-        await drop();
-        pendingCleanups.delete(drop);
-      },
-    };
-  }
-  // openDatabase's own PGlite (not a bare PGlite.create): it installs the int8 parser the server uses.
-  const db = await openDatabase({ dataDir: 'memory://' });
-  await migrate(db);
-  emit({ kind: 'setup', phase: 'database', backend: BACKEND, storage: 'memory', ms: Math.round(now() - started) });
-  return {
-    db,
-    description: `PGlite ${await serverVersion(db)} (memory), in this process, one session`,
-    close: () => db.close(),
-  };
-}
 
 interface BenchContext {
   readonly name: 'in-process' | 'redis';
@@ -815,7 +671,9 @@ emit({
   date: new Date().toISOString(),
 });
 
-const database = await openBenchDatabase();
+// On PostgreSQL, a connection per login in flight, plus the activity write-back and a spare, for
+// each of the two contexts that may share the database.
+const database = await openBenchDatabase({ backend: BACKEND, pgUrl: PG_URL, prefix: 'custodia_bench', poolMax: 2 * CONCURRENCY + 4, emit, progress });
 const clock = new FixedClock('2026-11-23T09:00:00Z');
 const contexts: BenchContext[] = [];
 try {
