@@ -17,7 +17,8 @@ export type AlertKind =
   | 'agent.device.revoked_used'
   | 'agent.network.pending'
   | 'agent.sms.used'
-  | 'access.break_glass';
+  | 'access.break_glass'
+  | 'verification.lockout';
 
 export interface RaisedAlert {
   readonly id: string;

@@ -5,6 +5,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseSmppUrl } from '../channels/sms/smpp-url.js';
+import { parseSmtpUrl } from '../channels/email/smtp-url.js';
+import { assertProviderUrl } from '../channels/sms/http-provider.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
@@ -131,6 +133,56 @@ export const configSchema = z.strictObject({
       }
     })
     .optional(),
+  /** Mail server for customer codes by email: `smtp://user:password@host[:port]` (STARTTLS) or `smtps://` (TLS). A secret. */
+  smtpUrl: z
+    .string()
+    .min(1)
+    .max(2048)
+    .superRefine((value, ctx) => {
+      try {
+        parseSmtpUrl(value);
+      } catch (error) {
+        // parseSmtpUrl's messages never repeat the URL.
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
+  /** The From of those emails. */
+  smtpFrom: z.string().min(3).max(320).regex(/^[^\r\n]*@[^\r\n]*$/, 'an address, optionally with a display name: Custodia <no-reply@example.com>').default('Custodia <no-reply@custodia.invalid>'),
+  /** `required` (default): no STARTTLS, no email. `optional`: a relay on the same host that offers none. */
+  smtpStarttls: z.enum(['required', 'optional']).default('required'),
+  /** PEM file of the CA(s) to trust for the mail server instead of Node's (a private relay). */
+  smtpCaFile: z.string().min(1).max(4096).optional(),
+  /** An HTTP SMS provider for customer codes (used instead of SMPP for them when set). */
+  smsHttpUrl: z
+    .string()
+    .min(1)
+    .max(2048)
+    .superRefine((value, ctx) => {
+      try {
+        assertProviderUrl(value, 'SMS provider URL');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
+  /** Bearer token for the HTTP SMS provider. A secret. */
+  smsHttpToken: z.string().min(1).max(4096).optional(),
+  /** Webhook that places voice calls reading a code out (src/channels/voice/). */
+  voiceHookUrl: z
+    .string()
+    .min(1)
+    .max(2048)
+    .superRefine((value, ctx) => {
+      try {
+        assertProviderUrl(value, 'voice-call hook URL');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
+  /** Bearer token for the voice-call hook. A secret. */
+  voiceHookToken: z.string().min(1).max(4096).optional(),
   /** Country assumed for phone numbers written without `+` (ISO 3166-1 alpha-2), e.g. `ES`. */
   defaultPhoneCountry: z
     .string()
@@ -142,7 +194,7 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigKey = keyof Config;
 
 /** Settings whose values are secrets: never echoed in errors, logs or `--json` output. */
-export const secretSettings: ReadonlySet<ConfigKey> = new Set(['keys', 'databaseUrl', 'migrationDatabaseUrl', 'redisUrl', 'smppUrl']);
+export const secretSettings: ReadonlySet<ConfigKey> = new Set(['keys', 'databaseUrl', 'migrationDatabaseUrl', 'redisUrl', 'smppUrl', 'smtpUrl', 'smsHttpToken', 'voiceHookToken']);
 
 /**
  * Environment variable for each setting. Variables outside this table that start with
@@ -180,6 +232,14 @@ export const environmentNames: Readonly<Record<ConfigKey, string>> = {
   blindIndexBytes: 'CUSTODIA_BLIND_INDEX_BYTES',
   smppUrl: 'CUSTODIA_SMPP_URL',
   defaultPhoneCountry: 'CUSTODIA_DEFAULT_PHONE_COUNTRY',
+  smtpUrl: 'CUSTODIA_SMTP_URL',
+  smtpFrom: 'CUSTODIA_SMTP_FROM',
+  smtpStarttls: 'CUSTODIA_SMTP_STARTTLS',
+  smtpCaFile: 'CUSTODIA_SMTP_CA_FILE',
+  smsHttpUrl: 'CUSTODIA_SMS_HTTP_URL',
+  smsHttpToken: 'CUSTODIA_SMS_HTTP_TOKEN',
+  voiceHookUrl: 'CUSTODIA_VOICE_HOOK_URL',
+  voiceHookToken: 'CUSTODIA_VOICE_HOOK_TOKEN',
 };
 
 /** Variable naming the optional JSON config file; read by the loader, not a setting itself. */

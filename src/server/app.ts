@@ -16,6 +16,7 @@ import type { HttpApp } from '../platform/http.js';
 import { registerInteractionRoutes } from '../interactions/index.js';
 import { registerLedgerRoutes } from '../ledger/routes.js';
 import { registerTenantRoutes } from '../tenants/index.js';
+import { createVerification, registerVerificationRoutes } from '../verification/index.js';
 import { VERSION } from '../version.js';
 import type { AppContext } from './context.js';
 import { registerHealthRoutes } from './health.js';
@@ -183,6 +184,12 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
   registerSubjectRightsRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, ledger: ctx.ledger, tenants: ctx.tenants, authenticate });
   registerApiKeyRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerLedgerRoutes(app, { db: ctx.db });
+  // Customer codes have their own senders (SMPP or HTTP, SMTP, voice hook) and a poller for codes
+  // left queued; both stop with the app.
+  const verification = createVerification({ config, db: ctx.db, clock: ctx.clock, vault: ctx.vault, logger: ctx.logger, bus: ctx.bus });
+  verification.start(config.jobPollIntervalMs);
+  app.addHook('onClose', () => verification.close());
+  registerVerificationRoutes(app, { db: ctx.db, clock: ctx.clock, service: verification.service, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerPages(app);
 
   await app.ready();

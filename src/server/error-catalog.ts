@@ -11,6 +11,8 @@
 import '../access/errors.js';
 import '../agents/errors.js';
 import '../channels/errors.js';
+import '../channels/email/errors.js';
+import '../channels/voice/errors.js';
 import '../config/load.js';
 import '../customers/errors.js';
 import '../db/errors.js';
@@ -19,6 +21,7 @@ import '../ledger/errors.js';
 import '../demo/errors.js';
 import '../tenants/errors.js';
 import '../vault/errors.js';
+import '../verification/errors.js';
 import { type ErrorCode, registeredErrorCodes } from '../platform/errors.js';
 
 /** Every declared error code with its HTTP status and title, sorted by code. */

@@ -386,6 +386,12 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       tenant_keys: ['INSERT', 'SELECT', 'UPDATE'],
       tenant_security_settings: ['INSERT', 'SELECT', 'UPDATE'],
       tenants: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      // Verification (0013): results are a history; customer locks end by deletion (or expire).
+      verification_codes: ['INSERT', 'SELECT', 'UPDATE'],
+      verification_locks: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      verification_results: ['INSERT', 'SELECT'],
+      verification_sessions: ['INSERT', 'SELECT', 'UPDATE'],
+      verification_settings: ['INSERT', 'SELECT', 'UPDATE'],
     });
   });
 
