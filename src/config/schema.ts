@@ -106,6 +106,11 @@ export const configSchema = z.strictObject({
    * no worker in this process (then another process, or the CLI, must run the jobs).
    */
   jobPollIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
+  /**
+   * Pause between runs of the retention job (purges values past their field's retention and the
+   * records that leaves empty); 0 runs none in this process.
+   */
+  retentionIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
   /** The ledger signs a checkpoint once this many entries were added since the last one... */
   ledgerCheckpointEvery: positiveInt(1_000_000).default(1_000),
   /** ...or once this much time passed, if anything was added. */
@@ -224,6 +229,7 @@ export const environmentNames: Readonly<Record<ConfigKey, string>> = {
   keys: 'CUSTODIA_KEYS',
   vaultKeyCacheEntries: 'CUSTODIA_VAULT_KEY_CACHE_ENTRIES',
   jobPollIntervalMs: 'CUSTODIA_JOB_POLL_INTERVAL_MS',
+  retentionIntervalMs: 'CUSTODIA_RETENTION_INTERVAL_MS',
   ledgerCheckpointEvery: 'CUSTODIA_LEDGER_CHECKPOINT_EVERY',
   ledgerCheckpointIntervalMs: 'CUSTODIA_LEDGER_CHECKPOINT_INTERVAL_MS',
   ledgerSequenceIntervalMs: 'CUSTODIA_LEDGER_SEQUENCE_INTERVAL_MS',

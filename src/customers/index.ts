@@ -14,6 +14,7 @@ export {
   SEARCHABLE_TYPES,
 } from './fields.js';
 export { DEFAULT_BATCH_SIZE, type ExistingPolicy, type ImportFormat, importCustomers, type ImportOptions, type ImportProgress, type ImportSummary, type RowError } from './import.js';
+export { type RetentionJob, type RetentionRun, startRetentionJob } from './retention.js';
 export { registerCustomerRoutes } from './routes.js';
 export { registerSubjectRightsRoutes } from './subject-rights-routes.js';
 export { customerExportHtml, type CustomerExport, eraseCustomer, type ErasureResult, erasedCustomerNumber, exportCustomer, purgeExpiredFields, type PurgeResult } from './subject-rights.js';

@@ -229,6 +229,8 @@ export interface PurgeResult {
   /** Per field key with purged values: how many. Fields with none are not listed. */
   readonly fields: readonly { readonly key: string; readonly purged: number }[];
   readonly total: number;
+  /** Customers the purge left with no value at all, erased as a whole (see below). */
+  readonly erasedCustomers: number;
 }
 
 /**
@@ -243,6 +245,7 @@ export interface PurgeResult {
 export async function purgeExpiredFields(tx: Tx, vault: Vault, tenantId: string, now: Date, actor: CustomerActor = RETENTION_ACTOR): Promise<PurgeResult> {
   const schema = await loadFieldSchema(tx, tenantId);
   const fields: { key: string; purged: number }[] = [];
+  const touched = new Set<string>();
   for (const definition of schema.fields) {
     const cutoff = new Date(now.getTime() - definition.retentionDays * DAY_MS);
     const rows = await tx
@@ -268,6 +271,35 @@ export async function purgeExpiredFields(tx: Tx, vault: Vault, tenantId: string,
     await insertHistory(tx, tenantId, ids.map((customerId): HistoryEvent => ({ customerId, key: definition.key, action: 'clear' })), actor, now);
     await recordCustomerEntry(tx, tenantId, { actor, action: 'customer.retention_purge', targets: { field: definition.key }, details: { purged: rows.length, retentionDays: definition.retentionDays } }, now);
     fields.push({ key: definition.key, purged: rows.length });
+    for (const id of ids) touched.add(id);
   }
-  return { fields, total: fields.reduce((n, f) => n + f.purged, 0) };
+  const erasedCustomers = await eraseEmptiedCustomers(tx, vault, tenantId, [...touched], actor, now);
+  return { fields, total: fields.reduce((n, f) => n + f.purged, 0), erasedCustomers };
+}
+
+/**
+ * A customer whose last values this purge removed holds nothing the contact center may keep, but
+ * its data key, card tokens and customer number would outlive the retention period: such a record
+ * is erased like a data-subject erasure (crypto-shredded, number replaced by a tombstone). Only
+ * customers the purge itself emptied: a record created without values is not touched.
+ */
+async function eraseEmptiedCustomers(tx: Tx, vault: Vault, tenantId: string, customerIds: readonly string[], actor: CustomerActor, now: Date): Promise<number> {
+  let erased = 0;
+  for (let i = 0; i < customerIds.length; i += 1000) {
+    const batch = customerIds.slice(i, i + 1000);
+    const emptied = await tx
+      .selectFrom('customers')
+      .select(['id', 'customer_number'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', batch)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('customer_field_values as v').select('v.customer_id').whereRef('v.tenant_id', '=', 'customers.tenant_id').whereRef('v.customer_id', '=', 'customers.id'))))
+      .orderBy('id')
+      .execute();
+    for (const customer of emptied) {
+      if (isErasedCustomerNumber(customer.id, customer.customer_number)) continue;
+      await eraseCustomer(tx, vault, tenantId, customer.id, customer.customer_number, actor, now);
+      erased += 1;
+    }
+  }
+  return erased;
 }

@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { publicUrlOf } from '../config/index.js';
 import { refreshPlannerStatistics, startStatisticsRefresh } from '../db/index.js';
+import { type RetentionJob, startRetentionJob } from '../customers/index.js';
 import { type JobWorker, startJobWorker } from '../jobs/index.js';
 import { startLedgerSequencer } from '../ledger/index.js';
 import type { HttpApp } from '../platform/http.js';
@@ -32,6 +33,7 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
   const port = (app.server.address() as AddressInfo).port;
   ctx.publicUrl = publicUrlOf(ctx.config, port);
   const worker = startWorker(ctx);
+  const retention = startRetention(ctx);
   const statistics = startStatisticsRefresh(ctx.db, ctx.logger, 3_600_000);
   const sequencer = startLedgerSequencer({ db: ctx.db, ledger: ctx.ledger, logger: ctx.logger, pollIntervalMs: ctx.config.ledgerSequenceIntervalMs, witness: ctx.config.ledgerWitness });
   let stopping: Promise<void> | undefined;
@@ -43,7 +45,7 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
       stopping ??= (async () => {
         try {
           statistics.stop();
-          await Promise.all([worker?.stop(), sequencer.stop(), app.close()]);
+          await Promise.all([worker?.stop(), retention?.stop(), sequencer.stop(), app.close()]);
         } finally {
           await ctx.close();
         }
@@ -57,6 +59,12 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
 function startWorker(ctx: AppContext): JobWorker | undefined {
   if (ctx.config.jobPollIntervalMs === 0) return undefined;
   return startJobWorker({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, pollIntervalMs: ctx.config.jobPollIntervalMs, kinds: [rewrapJobKind(ctx.vault.keyring)] });
+}
+
+/** The retention job of this process, unless `retentionIntervalMs` is 0. */
+function startRetention(ctx: AppContext): RetentionJob | undefined {
+  if (ctx.config.retentionIntervalMs === 0) return undefined;
+  return startRetentionJob({ db: ctx.db, vault: ctx.vault, clock: ctx.clock, logger: ctx.logger, intervalMs: ctx.config.retentionIntervalMs });
 }
 
 /** Once the shutdown timeout has cut the connections: how long closing the database may take. */

@@ -4,7 +4,8 @@
  * nothing readable afterwards, ledger entries without values), and the retention purge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decryptFieldValue, loadCustomerRecord, purgeExpiredFields } from '../../src/customers/index.js';
+import { decryptFieldValue, erasedCustomerNumber, loadCustomerRecord, purgeExpiredFields, startRetentionJob } from '../../src/customers/index.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { createTestApp, type TestApp } from '../helpers/context.js';
 import { accept, bearerOf, createTenant, enroll, type SignedIn } from '../agents/helpers.js';
 import { apiKey, call, dumpCustomerTables, ledgerEntries } from './helpers.js';
@@ -239,10 +240,10 @@ describe('retention purge', () => {
 
     const purge = (at: Date) => t.ctx.db.withTenant(tenantId, (tx) => purgeExpiredFields(tx, t.ctx.vault, tenantId, at));
     // One millisecond before a day has passed: nothing.
-    expect(await purge(new Date(start.getTime() + DAY - 1))).toEqual({ fields: [], total: 0 });
+    expect(await purge(new Date(start.getTime() + DAY - 1))).toEqual({ fields: [], total: 0, erasedCustomers: 0 });
 
     const result = await purge(new Date(start.getTime() + DAY));
-    expect(result).toEqual({ fields: [{ key: 'call_note', purged: 1 }], total: 1 });
+    expect(result).toEqual({ fields: [{ key: 'call_note', purged: 1 }], total: 1, erasedCustomers: 0 });
     const remaining = await t.ctx.db.withTenant(tenantId, (tx) => tx.selectFrom('customer_field_values').select(['customer_id', 'field_key']).where('customer_id', 'in', [early, late]).execute());
     const keysOf = (id: string) => remaining.filter((r) => r.customer_id === id).map((r) => r.field_key).sort();
     expect(keysOf(early)).toEqual(['email', 'full_name']);
@@ -263,5 +264,43 @@ describe('retention purge', () => {
     const purgedCards = await purge(new Date(start.getTime() + 366 * DAY));
     expect(purgedCards.fields.find((f) => f.key === 'card')).toEqual({ key: 'card', purged: 1 });
     expect(await cards()).toHaveLength(0);
+  });
+});
+
+describe('retention job', () => {
+  it('purges every tenant on each run, and erases the records a purge leaves empty (not those created empty)', async () => {
+    const job = startRetentionJob({ db: t.ctx.db, vault: t.ctx.vault, clock: t.clock, logger: createLogger('silent'), intervalMs: 3_600_000 });
+    try {
+      const onlyNote = await createCustomer(writeKey, 'C-4001', { call_note: 'left a voicemail' });
+      const noValues = await createCustomer(writeKey, 'C-4002', {});
+      const kept = await createCustomer(writeKey, 'C-4003', { full_name: 'Sigue Aquí', call_note: 'wants paper bills' });
+      // Nothing has expired yet: the run goes over the tenants and changes nothing.
+      const quiet = await job.runOnce();
+      expect(quiet.failed).toBe(0);
+      expect(quiet.tenants).toBeGreaterThanOrEqual(2);
+
+      t.clock.advance(DAY + 1);
+      const run = await job.runOnce();
+      expect(run).toMatchObject({ failed: 0, erasedCustomers: 1 });
+      expect(run.values).toBeGreaterThanOrEqual(2);
+
+      const rows = await t.ctx.db.withTenant(tenantId, (tx) => tx.selectFrom('customers').select(['id', 'customer_number']).where('id', 'in', [onlyNote, noValues, kept]).execute());
+      const numberOf = (id: string) => rows.find((r) => r.id === id)?.customer_number;
+      expect(numberOf(onlyNote)).toBe(erasedCustomerNumber(onlyNote));
+      expect(numberOf(noValues)).toBe('C-4002');
+      expect(numberOf(kept)).toBe('C-4003');
+      // The emptied record was crypto-shredded, by the retention actor, with no value in the ledger.
+      const erasures = (await ledgerEntries(t, tenantId)).filter((e) => e.action === 'customer.erase' && e.entry.targets.customer === onlyNote);
+      expect(erasures).toHaveLength(1);
+      expect(erasures[0]?.entry.actor).toEqual({ type: 'system', id: 'retention' });
+      expect(erasures[0]?.text).not.toContain('voicemail');
+      const keys = await t.ctx.db.withTenant(tenantId, (tx) => tx.selectFrom('data_keys').select('id').where('owner_id', '=', onlyNote).execute());
+      expect(keys).toHaveLength(0);
+
+      // Runs are idempotent: nothing left to purge or erase.
+      expect(await job.runOnce()).toMatchObject({ values: 0, erasedCustomers: 0, failed: 0 });
+    } finally {
+      await job.stop();
+    }
   });
 });
