@@ -14,8 +14,7 @@
  * checks it again.
  */
 import { assertDataAccess, type Session } from '../agents/index.js';
-import { loadSecuritySettings } from '../agents/settings.js';
-import { type CustomerRecord, decryptFieldValue, type FieldValue, loadCustomerRecord, staleFields } from '../customers/index.js';
+import { type CustomerRecord, decryptFieldValue, decryptFieldValues, type FieldValue, loadCustomerRecord, staleFields } from '../customers/index.js';
 import type { Database, Tx } from '../db/index.js';
 import { recordEntry } from '../ledger/record.js';
 import type { Clock } from '../platform/clock.js';
@@ -80,8 +79,7 @@ export function createRecordAccess(deps: AccessDeps) {
 
   /** The gate, the settings and the grant; the uniform refusal without a grant. */
   async function admit(tx: Tx, session: Session, customerId: string, interactionId: string | undefined, ip: string | undefined, now: Date) {
-    await assertDataAccess(tx, session, now, ip);
-    const settings = await loadSecuritySettings(tx, session.tenantId);
+    const { settings } = await assertDataAccess(tx, session, now, ip);
     const grant = await findRecordGrant(tx, { agentId: session.agentId, customerId, interactionId, now, wrapUpMinutes: settings.access.wrapUpMinutes });
     if (grant === undefined) throw new AppError(AccessErrors.no_interaction);
     return { settings, grant };
@@ -126,11 +124,12 @@ export function createRecordAccess(deps: AccessDeps) {
         const fields: ShownField[] = [];
         let masked = 0;
         let revealed = 0;
-        for (const field of record.fields) {
-          const decision = decideFieldAccess(policy, contextOf(session, grant, field));
-          if (decision.decision === 'hidden') continue;
+        const decided = record.fields.map((field) => ({ field, decision: decideFieldAccess(policy, contextOf(session, grant, field)) })).filter((d) => d.decision.decision !== 'hidden');
+        // Hidden fields are never decrypted; the shown ones share one data-key read.
+        const values = await decryptFieldValues(tx, vault, record, decided.map((d) => d.field.definition.key));
+        for (const { field, decision } of decided) {
           const revealedUntil = decision.decision === 'revealable' ? (reveals.get(field.definition.key) ?? null) : null;
-          const clear = field.value === null ? null : await decryptFieldValue(tx, vault, record, field.definition.key);
+          const clear = values.get(field.definition.key) ?? null;
           const shown = revealedUntil !== null ? 'revealed' : 'masked';
           if (field.value !== null) {
             if (shown === 'revealed') revealed += 1;

@@ -10,12 +10,14 @@ import { AppError } from '../platform/errors.js';
 import { assertDeviceAndNetwork } from './devices.js';
 import { AgentErrors } from './errors.js';
 import type { Session } from './sessions.js';
-import { loadSecuritySettings } from './settings.js';
+import { loadSecuritySettings, type SecuritySettings } from './settings.js';
 import { shiftScheduleSchema, shiftStatus, type ShiftStatus } from './shifts.js';
 
 export interface DataAccessVerdict {
   readonly shift: ShiftStatus;
   readonly trainingValidUntil: Date | null;
+  /** The tenant's settings as this transaction read them (so callers need not read them again). */
+  readonly settings: SecuritySettings;
 }
 
 /** `ip`: the client address of the data request (networks are judged per request, not per sign-in). */
@@ -48,7 +50,7 @@ export async function assertDataAccess(tx: Tx, session: Session, now: Date, ip: 
     const ack = await tx.selectFrom('agent_conduct_acks').select('version').where('agent_id', '=', session.agentId).where('version', '=', settings.conductVersion).executeTakeFirst();
     if (ack === undefined) throw new AppError(AgentErrors.training_required, { details: { conductVersion: settings.conductVersion } });
   }
-  return { shift, trainingValidUntil: validUntil };
+  return { shift, trainingValidUntil: validUntil, settings };
 }
 
 /** The agent's shift status now (schedule and overtime exceptions as stored). */

@@ -27,6 +27,7 @@ export {
   type CustomerRecord,
   type CustomerRecordField,
   decryptFieldValue,
+  decryptFieldValues,
   type FieldChanges,
   findCustomers,
   loadCustomerRecord,

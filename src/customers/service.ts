@@ -25,7 +25,7 @@ import type { PhoneCountry } from '../vault/normalize.js';
 import { type CustomerActor, recordCustomerEntry } from './audit.js';
 import { CustomerErrors } from './errors.js';
 import { ensureFieldSchema, loadFieldSchema } from './field-schema.js';
-import { type FieldDefinition, isEncryptedClass, type SearchableType } from './fields.js';
+import { type FieldDefinition, type FieldType, isEncryptedClass, type SearchableType } from './fields.js';
 import {
   confirmValueRows,
   deleteValueRow,
@@ -430,6 +430,25 @@ export async function decryptFieldValue(tx: Tx, vault: Vault, record: CustomerRe
   if (field.value === null) return null;
   const text = field.value.protection === 'clear' ? field.value.stored : await vault.decryptField(tx, record.tenantId, valueLocation(record.customerId, fieldKey), field.value.stored);
   return parseStoredValue(field.definition.type, text);
+}
+
+/**
+ * Decrypts the values of `fieldKeys` (unknown keys throw like {@link decryptFieldValue}) with one
+ * data-key read for the whole record. Keys without a value map to null.
+ */
+export async function decryptFieldValues(tx: Tx, vault: Vault, record: CustomerRecord, fieldKeys: readonly string[]): Promise<Map<string, FieldValue | null>> {
+  const out = new Map<string, FieldValue | null>();
+  const sealed: { key: string; type: FieldType; location: FieldLocation; ciphertext: string }[] = [];
+  for (const key of fieldKeys) {
+    const field = record.fields.find((f) => f.definition.key === key);
+    if (field === undefined) throw unknownField(key);
+    if (field.value === null) out.set(key, null);
+    else if (field.value.protection === 'clear') out.set(key, parseStoredValue(field.definition.type, field.value.stored));
+    else sealed.push({ key, type: field.definition.type, location: valueLocation(record.customerId, key), ciphertext: field.value.stored });
+  }
+  const texts = await vault.decryptFields(tx, record.tenantId, sealed);
+  sealed.forEach((s, i) => out.set(s.key, parseStoredValue(s.type, texts[i] as string)));
+  return out;
 }
 
 export interface StaleField {

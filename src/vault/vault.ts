@@ -16,6 +16,7 @@ import { newId } from '../platform/ids.js';
 import { makeCardToken, parsePan } from './card-token.js';
 import { TokenErrors, VaultErrors } from './errors.js';
 import { type FieldLocation, openRecordForRead, openRecordForWrite, type RecordCipher } from './field-cipher.js';
+import { parseCiphertext } from './ciphertext.js';
 import { hkdfSha256, hmacSha256 } from './kdf.js';
 import type { KeyOwner, Keyring } from './keyring.js';
 import { normalizeDocument, normalizeEmail, normalizePhone, type PhoneCountry } from './normalize.js';
@@ -90,6 +91,30 @@ export class Vault {
       return cipher.decrypt(location, ciphertext);
     } finally {
       cipher.close();
+    }
+  }
+
+  /**
+   * Decrypts several fields at once: each distinct data key is looked up (and checked against
+   * shredding) once in this transaction, not once per field, so a record's ten values cost one
+   * key read instead of ten. Results are in the order of `items`.
+   */
+  async decryptFields(tx: Tx, tenantId: string, items: readonly { readonly location: FieldLocation; readonly ciphertext: string }[]): Promise<string[]> {
+    const ciphers = new Map<string, RecordCipher>();
+    try {
+      const out: string[] = [];
+      for (const item of items) {
+        const { keyRef } = parseCiphertext(item.ciphertext);
+        let cipher = ciphers.get(keyRef);
+        if (cipher === undefined) {
+          cipher = await openRecordForRead(this.options.keyring, tx, tenantId, item.ciphertext);
+          ciphers.set(keyRef, cipher);
+        }
+        out.push(cipher.decrypt(item.location, item.ciphertext));
+      }
+      return out;
+    } finally {
+      for (const cipher of ciphers.values()) cipher.close();
     }
   }
 
