@@ -23,7 +23,9 @@
  *     generate_series, bodies as `record` would store them), then sequenced with
  *     `ledger.sequence` (batch `--build-batch`), timed as the sequencer's throughput. Then:
  *     - `verifyDatabase` of src/ledger/verify.ts (when that file exists), default options, and
- *       once with `full: true`;
+ *       once with `full: true`; with its wall time, the CPU time of this process (what the one
+ *       core of the target spends, whatever else runs on the machine; on PGlite it includes the
+ *       database's work, on PostgreSQL not the server's);
  *     - the core recomputation, done here: stream the entries in pages of `--page` by seq range in
  *       one tenant transaction, decodeEntry each (schema + canonical form), leafHash,
  *       MerkleFrontier.append, and compare the root with the tree head and the latest checkpoint;
@@ -35,7 +37,8 @@
  *     Target (issue): under 10 s for 1,000,000 entries on one core.
  * (c) Inclusion-proof latency at that size: `--proofs` `ledger.inclusionProof(tx, i, size)` for
  *     random i, each in its own tenant transaction, alternating with the baseline: a primary-key
- *     select of one ledger_entries row in the same kind of transaction. p50/p95/p99 and ratios.
+ *     select of one ledger_entries row in the same kind of transaction. p50/p95/p99 and ratios,
+ *     and this process's CPU time per proof (on PGlite it includes the database's work).
  *     Every proof is checked with merkle.verifyInclusion (outside the timing).
  *     Target (issue): under 5 ms.
  *
@@ -48,7 +51,7 @@
  *   npm run bench -- ledger [--backend pglite|postgres|both] [--writers 1,8,64] [--duration 5]
  *                           [--warmup 1] [--rounds 3] [--entries N] [--build-batch 10000]
  *                           [--page 10000] [--proofs 1000] [--storage memory|disk]
- *                           [--pg-url URL] [--analyze] [--only appends|verify|proofs]
+ *                           [--pg-url URL] [--analyze] [--only appends,verify,proofs]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -109,8 +112,10 @@ const PAGE = positiveInt('page', args.page);
 const PROOFS = positiveInt('proofs', args.proofs);
 const STORAGE = args.storage;
 if (STORAGE !== 'memory' && STORAGE !== 'disk') throw new Error('--storage is memory or disk');
-const ONLY = args.only;
-if (ONLY !== undefined && ONLY !== 'appends' && ONLY !== 'verify' && ONLY !== 'proofs') throw new Error('--only is appends, verify or proofs');
+const SECTIONS = ['appends', 'verify', 'proofs'] as const;
+/** The sections to run (`--only verify,proofs` builds the large ledger once for both). */
+const ONLY = new Set(args.only === undefined ? SECTIONS : args.only.split(',').map((s) => s.trim()));
+for (const section of ONLY) if (!(SECTIONS as readonly string[]).includes(section)) throw new Error('--only is a comma-separated list of appends, verify and proofs');
 const PG_URL = args['pg-url'] as string;
 const ANALYZE = args.analyze === true;
 
@@ -730,15 +735,22 @@ async function verifySection(bench: BenchDatabase, built: { tenant: string; ledg
   // The verifier's runs, the raw SHA-256 baseline and the core passes alternate, so the cache
   // state favours none of them; medians of two each.
   const verifierMs: number[] = [];
+  // CPU time of this process: what the verifier itself costs on the one core it runs on, whatever
+  // else the machine is doing (on PostgreSQL the server's work is not in it; on PGlite it is).
+  const verifierCpuMs: number[] = [];
   const runs: Record<'sha' | 'core', CorePass[]> = { sha: [], core: [] };
   const order = verifyDatabase === undefined ? (['sha', 'core', 'core', 'sha'] as const) : (['verifier', 'sha', 'core', 'core', 'sha', 'verifier'] as const);
   for (const mode of order) {
     if (mode === 'verifier') {
       const t0 = now();
+      const cpu0 = process.cpuUsage();
       const report = await (verifyDatabase as VerifyDatabase)(db, tenant);
       const ms = now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       verifierMs.push(ms);
-      emit({ kind: 'run', backend, section: 'verify', target: 'verifyDatabase', entries, total_ms: Math.round(ms), report_elapsed_ms: Math.round(report.elapsedMs), ok: report.ok, checkpoints_checked: report.checkpoints.checked, findings: report.findings.length });
+      verifierCpuMs.push(cpuMs);
+      emit({ kind: 'run', backend, section: 'verify', target: 'verifyDatabase', entries, total_ms: Math.round(ms), cpu_ms: Math.round(cpuMs), report_elapsed_ms: Math.round(report.elapsedMs), ok: report.ok, checkpoints_checked: report.checkpoints.checked, findings: report.findings.length });
       if (!report.ok || report.entries !== entries) throw new Error(`verifyDatabase: ${report.entries} entries, ${JSON.stringify(report.findings.slice(0, 3))}`);
       continue;
     }
@@ -780,9 +792,11 @@ async function verifySection(bench: BenchDatabase, built: { tenant: string; ledg
   let fullMs: number | undefined;
   if (verifyDatabase !== undefined) {
     const t0 = now();
+    const cpu0 = process.cpuUsage();
     const report = await verifyDatabase(db, tenant, { full: true });
     fullMs = now() - t0;
-    emit({ kind: 'run', backend, section: 'verify', target: 'verifyDatabase_full', entries, total_ms: Math.round(fullMs), ok: report.ok, findings: report.findings.length });
+    const cpu = process.cpuUsage(cpu0);
+    emit({ kind: 'run', backend, section: 'verify', target: 'verifyDatabase_full', entries, total_ms: Math.round(fullMs), cpu_ms: Math.round((cpu.user + cpu.system) / 1000), ok: report.ok, findings: report.findings.length });
     const verifierMedian = median(verifierMs);
     emit({
       kind: 'result',
@@ -793,6 +807,7 @@ async function verifySection(bench: BenchDatabase, built: { tenant: string; ledg
       entries,
       statistics: statsLabel,
       total_ms: Math.round(verifierMedian),
+      cpu_ms: Math.round(median(verifierCpuMs)),
       full_total_ms: Math.round(fullMs),
       baseline_read_only_ms: Math.round(readOnlyMs),
       baseline_raw_sha256_ms: Math.round(shaMs),
@@ -811,6 +826,7 @@ async function verifySection(bench: BenchDatabase, built: { tenant: string; ledg
     measured_entries: entries,
     statistics: statsLabel,
     ms_per_1m_entries: Math.round(per1m),
+    ...(verifierCpuMs.length === 0 ? {} : { cpu_ms_per_1m_entries: Math.round((median(verifierCpuMs) / entries) * 1_000_000) }),
     ...(entries === 1_000_000 ? {} : { extrapolated: 'linearly from the measured entries' }),
     meets: per1m < TARGET_VERIFY_MS_PER_1M,
     ...(fullMs === undefined ? {} : { full_ms_per_1m_entries: Math.round((fullMs / entries) * 1_000_000), meets_full: (fullMs / entries) * 1_000_000 < TARGET_VERIFY_MS_PER_1M }),
@@ -829,12 +845,15 @@ async function proofsSection(bench: BenchDatabase, built: { tenant: string; ledg
   const random = prng(42);
   const indices = Array.from({ length: PROOFS + 50 }, () => Math.floor(random() * size));
   const proofMs: number[] = [];
+  const proofCpuMs: number[] = [];
   const baseMs: number[] = [];
   const proofs: { index: number; leafHash: Buffer; proof: Buffer[]; root: Buffer }[] = [];
   const proveOne = async (index: number) => {
     const t0 = now();
+    const cpu0 = process.cpuUsage();
     const p = await db.withTenant(tenant, (tx) => ledger.inclusionProof(tx, index, size));
-    return { ms: now() - t0, p };
+    const cpu = process.cpuUsage(cpu0);
+    return { ms: now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, p };
   };
   const selectOne = async (index: number) => {
     const t0 = now();
@@ -856,6 +875,7 @@ async function proofsSection(bench: BenchDatabase, built: { tenant: string; ledg
     }
     if (warm) continue;
     proofMs.push(proof.ms);
+    proofCpuMs.push(proof.cpuMs);
     baseMs.push(base);
     proofs.push({ index, ...proof.p });
   }
@@ -879,6 +899,8 @@ async function proofsSection(bench: BenchDatabase, built: { tenant: string; ledg
     proof_nodes: proofs[0]?.proof.length,
     all_verified: true,
     inclusion_proof: proof,
+    // This process's CPU time per proof (on PGlite it includes the database's work).
+    inclusion_proof_cpu_ms: { p50_ms: round3(percentile([...proofCpuMs].sort((a, b) => a - b), 50)), mean_ms: round3(proofCpuMs.reduce((a, b) => a + b, 0) / proofCpuMs.length) },
     baseline_pk_select: base,
     proof_over_select_p50: round2(proof.p50_ms / base.p50_ms),
     proof_over_select_p99: round2(proof.p99_ms / base.p99_ms),
@@ -892,6 +914,7 @@ async function proofsSection(bench: BenchDatabase, built: { tenant: string; ledg
     measured_entries: entries,
     p50_ms: proof.p50_ms,
     p99_ms: proof.p99_ms,
+    cpu_p50_ms: round3(percentile([...proofCpuMs].sort((a, b) => a - b), 50)),
     meets: proof.p50_ms < TARGET_PROOF_MS,
     meets_p99: proof.p99_ms < TARGET_PROOF_MS,
     ...(entries === 1_000_000 ? {} : { note: `measured at ${entries} entries, not 1,000,000 (a proof reads about log2(n) nodes: ${proofs[0]?.proof.length ?? '?'} here, 20 at 1,000,000)` }),
@@ -918,11 +941,11 @@ for (const backend of BACKENDS) {
   const bench = await openBenchDatabase(backend);
   try {
     emit({ kind: 'info', backend, database: bench.description });
-    if (ONLY === undefined || ONLY === 'appends') {
+    if (ONLY.has('appends')) {
       await appends(bench);
       await queueDiagnostic(bench, 'the appends runs');
     }
-    if (ONLY === undefined || ONLY === 'verify' || ONLY === 'proofs') {
+    if (ONLY.has('verify') || ONLY.has('proofs')) {
       const entries = ENTRIES ?? DEFAULT_ENTRIES[backend];
       if (ENTRIES === undefined && backend === 'pglite') emit({ kind: 'info', backend, note: `PGlite builds and verifies ${entries} entries by default (it runs in this thread); --entries 1000000 for the full size` });
       const built = await buildLedger(bench, entries);
@@ -932,8 +955,8 @@ for (const backend of BACKENDS) {
         await bench.db.withRawSession((s) => s.exec('ANALYZE ledger_entries, ledger_nodes, ledger_queue, ledger_heads, ledger_checkpoints'));
         emit({ kind: 'setup', backend, phase: 'analyze', tables: 'ledger_entries, ledger_nodes, ledger_queue, ledger_heads, ledger_checkpoints', ms: Math.round(now() - t0) });
       }
-      if (ONLY === undefined || ONLY === 'verify') await verifySection(bench, built, entries);
-      if (ONLY === undefined || ONLY === 'proofs') await proofsSection(bench, built, entries);
+      if (ONLY.has('verify')) await verifySection(bench, built, entries);
+      if (ONLY.has('proofs')) await proofsSection(bench, built, entries);
     }
   } finally {
     await bench.close();

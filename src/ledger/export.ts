@@ -34,7 +34,7 @@ import { AppError } from '../platform/errors.js';
 import { VERSION } from '../version.js';
 import { canonicalJson, decodeEntry } from './entry.js';
 import { LedgerErrors } from './errors.js';
-import { leafHash } from './merkle.js';
+import { leafHashOfText } from './merkle.js';
 
 export const exportFormats = ['jsonl', 'cef'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
@@ -76,7 +76,7 @@ export function toExportedEntry(text: string, expected: { tenant: string; seq: n
     reason: e.reason ?? null,
     requestId: e.requestId ?? null,
     details: e.details,
-    leafHash: leafHash(Buffer.from(text, 'utf8')).toString('hex'),
+    leafHash: leafHashOfText(text).toString('hex'),
   };
 }
 

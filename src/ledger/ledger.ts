@@ -18,7 +18,7 @@ import type { Clock } from '../platform/clock.js';
 import { AppError } from '../platform/errors.js';
 import { encodeEntry, type LedgerEntry, type LedgerEntryInput, ledgerEntryInput, type ValidLedgerEntry } from './entry.js';
 import { LedgerErrors } from './errors.js';
-import { consistencyProofRanges, emptyRoot, inclusionProofRanges, leafHash, MerkleFrontier, nodeHash } from './merkle.js';
+import { consistencyProofRanges, emptyRoot, inclusionProofRanges, leafHashOfText, MerkleFrontier, nodeHash } from './merkle.js';
 import { recordEntry } from './record.js';
 import type { Checkpoint, LedgerSigner } from './signing.js';
 
@@ -100,7 +100,7 @@ export class Ledger {
         const body = queuedBody(row.body, row.id);
         const entry: LedgerEntry = { ...body, v: 1, tenant: tenantId, seq: frontier.size, at: iso(row.at) };
         const text = encodeEntry(entry);
-        frontier.append(leafHash(Buffer.from(text, 'utf8')), (level, idx, hash) => nodes.push({ tenant_id: tenantId, level, idx, hash }));
+        frontier.appendOwned(leafHashOfText(text), (level, idx, hash) => nodes.push({ tenant_id: tenantId, level, idx, hash }));
         const customer = entry.targets.customer;
         entries.push({
           tenant_id: tenantId,
@@ -203,16 +203,15 @@ export class Ledger {
 
   /** Root of the tree of the first `size` entries (any size up to the current one). */
   async rootAt(tx: Tx, size: number): Promise<Buffer> {
-    await this.#checkSize(tx, size);
+    // Every tree has the empty tree as a prefix: nothing to look up.
     if (size === 0) return emptyRoot();
-    return (await this.#subtreeHashes(tx, [[0, size]]))[0] as Buffer;
+    return (await this.#subtreeHashes(tx, size, [[0, size]]))[0] as Buffer;
   }
 
   /** RFC 9162 §2.1.3 inclusion proof of entry `index` in the tree of size `size`. */
   async inclusionProof(tx: Tx, index: number, size: number): Promise<{ leafHash: Buffer; proof: Buffer[]; root: Buffer }> {
     if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) throw new AppError(LedgerErrors.invalid_range, { detail: 'Need 0 <= index < size' });
-    await this.#checkSize(tx, size);
-    const hashes = await this.#subtreeHashes(tx, [[index, index + 1], [0, size], ...inclusionProofRanges(index, size)]);
+    const hashes = await this.#subtreeHashes(tx, size, [[index, index + 1], [0, size], ...inclusionProofRanges(index, size)]);
     const [leaf, root, ...proof] = hashes as [Buffer, Buffer, ...Buffer[]];
     return { leafHash: leaf, proof, root };
   }
@@ -220,29 +219,33 @@ export class Ledger {
   /** RFC 9162 §2.1.4 consistency proof between the trees of sizes `m` and `n`. */
   async consistencyProof(tx: Tx, m: number, n: number): Promise<{ proof: Buffer[]; oldRoot: Buffer; newRoot: Buffer }> {
     if (!Number.isSafeInteger(m) || !Number.isSafeInteger(n) || m < 1 || m > n) throw new AppError(LedgerErrors.invalid_range, { detail: 'Need 1 <= first <= second' });
-    await this.#checkSize(tx, n);
-    const hashes = await this.#subtreeHashes(tx, [[0, m], [0, n], ...consistencyProofRanges(m, n)]);
+    const hashes = await this.#subtreeHashes(tx, n, [[0, m], [0, n], ...consistencyProofRanges(m, n)]);
     const [oldRoot, newRoot, ...proof] = hashes as [Buffer, Buffer, ...Buffer[]];
     return { proof, oldRoot, newRoot };
   }
 
-  async #checkSize(tx: Tx, size: number): Promise<void> {
-    const head = await tx.selectFrom('ledger_heads').select('size').executeTakeFirst();
-    if (size > (head?.size ?? 0)) throw new AppError(LedgerErrors.beyond_tree, { detail: `The tree has ${head?.size ?? 0} entries` });
-  }
-
   /**
-   * MTH of each leaf range, from the stored complete subtrees: a range that is one aligned
-   * power-of-two block is one stored node; any other (it ends at the tree's right edge) is split
-   * as RFC 9162 does, into O(log n) stored nodes. All nodes come in one query.
+   * MTH of each leaf range of the tree of the first `size` entries, from the stored complete
+   * subtrees: a range that is one aligned power-of-two block is one stored node; any other (it
+   * ends at the tree's right edge) is split as RFC 9162 does, into O(log n) stored nodes.
+   *
+   * One round trip: the nodes by primary key (one index probe per (level, idx) pair, unlike an OR
+   * of pairs, which PostgreSQL plans as a bitmap scan of every pair and PGlite pays for per
+   * term), and the tree's size, checked before any node is used.
    */
-  async #subtreeHashes(tx: Tx, ranges: readonly (readonly [number, number])[]): Promise<Buffer[]> {
-    const wanted = new Map<string, { level: number; idx: number }>();
+  async #subtreeHashes(tx: Tx, size: number, ranges: readonly (readonly [number, number])[]): Promise<Buffer[]> {
+    const levels: number[] = [];
+    const indexes: number[] = [];
+    const planned = new Set<string>();
     const plan = (start: number, end: number): void => {
       const width = end - start;
       if ((width & (width - 1)) === 0 && start % width === 0 && Number.isSafeInteger(width)) {
-        const level = Math.log2(width);
-        wanted.set(`${level}/${start / width}`, { level, idx: start / width });
+        const key = `${Math.log2(width)}/${start / width}`;
+        if (!planned.has(key)) {
+          planned.add(key);
+          levels.push(Math.log2(width));
+          indexes.push(start / width);
+        }
         return;
       }
       const k = largestPowerOfTwoBelow(width);
@@ -250,16 +253,14 @@ export class Ledger {
       plan(start + k, end);
     };
     for (const [start, end] of ranges) plan(start, end);
-    const keys = [...wanted.values()];
-    const rows =
-      keys.length === 0
-        ? []
-        : await tx
-            .selectFrom('ledger_nodes')
-            .select(['level', 'idx', 'hash'])
-            .where((eb) => eb.or(keys.map((k) => eb.and([eb('level', '=', k.level), eb('idx', '=', k.idx)]))))
-            .execute();
-    const found = new Map(rows.map((r) => [`${r.level}/${r.idx}`, Buffer.from(r.hash)]));
+    const { rows } = await sql<{ level: number; idx: number; hash: Uint8Array | null; size: number | null }>`
+      select k.level, k.idx, n.hash, (select size from ledger_heads) as size
+      from unnest(${levels}::smallint[], ${indexes}::bigint[]) as k(level, idx)
+      left join ledger_nodes n on n.level = k.level and n.idx = k.idx`.execute(tx);
+    const treeSize = rows[0]?.size ?? 0;
+    if (size > treeSize) throw new AppError(LedgerErrors.beyond_tree, { detail: `The tree has ${treeSize} entries` });
+    const found = new Map<string, Buffer>();
+    for (const r of rows) if (r.hash !== null) found.set(`${r.level}/${r.idx}`, Buffer.from(r.hash));
     const hashOf = (start: number, end: number): Buffer => {
       const width = end - start;
       if ((width & (width - 1)) === 0 && start % width === 0) {

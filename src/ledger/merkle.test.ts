@@ -8,6 +8,7 @@
  *
  * Property tests use deterministic pseudo-random leaves, so a failure reproduces.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ import {
   inclusionProofAsync,
   inclusionProofRanges,
   leafHash,
+  leafHashOfText,
   nodeHash,
   rootOf,
   verifyConsistency,
@@ -362,6 +364,39 @@ describe('property: consistency proofs for every 1 <= m <= n <= 70', () => {
   });
 });
 
+describe('hashing through reused input buffers', () => {
+  // leafHash, leafHashOfText and nodeHash copy their input into module-level buffers: each answer
+  // must depend on its own input only, whatever was hashed before.
+  const reference = (bytes: Uint8Array) => createHash('sha256').update(Buffer.from([0])).update(bytes).digest();
+
+  it('leafHashOfText is leafHash of the UTF-8 bytes, for every kind of text and length', () => {
+    const texts = ['', 'a', '{"v":1}', 'é', '€', '\u{1F600}', 'lone \ud800 surrogate', 'x'.repeat(5461), 'x'.repeat(5462), '€'.repeat(6000), 'short again'];
+    for (const text of texts) {
+      expect(leafHashOfText(text).toString('hex'), text.slice(0, 20)).toBe(leafHash(Buffer.from(text, 'utf8')).toString('hex'));
+      expect(leafHash(Buffer.from(text, 'utf8')).toString('hex')).toBe(reference(Buffer.from(text, 'utf8')).toString('hex'));
+    }
+  });
+
+  it('a long input then a short one: the short one is hashed alone', () => {
+    const long = Buffer.alloc(3000, 0x61);
+    const short = Buffer.from('ab');
+    leafHash(long);
+    expect(leafHash(short).equals(reference(short))).toBe(true);
+    leafHashOfText('b'.repeat(3000));
+    expect(leafHashOfText('ab').equals(reference(short))).toBe(true);
+  });
+
+  it('returns hashes that later calls do not change', () => {
+    const a = nodeHash(Buffer.alloc(32, 1), Buffer.alloc(32, 2));
+    const copy = Buffer.from(a);
+    nodeHash(Buffer.alloc(32, 3), Buffer.alloc(32, 4));
+    leafHash(Buffer.from('x'));
+    leafHashOfText('y');
+    expect(a.equals(copy)).toBe(true);
+    expect(a.equals(createHash('sha256').update(Buffer.from([1])).update(Buffer.alloc(32, 1)).update(Buffer.alloc(32, 2)).digest())).toBe(true);
+  });
+});
+
 describe('MerkleFrontier', () => {
   const leaves = pseudoRandomLeaves(300, 'frontier');
 
@@ -434,7 +469,25 @@ describe('MerkleFrontier', () => {
     const frontier = new MerkleFrontier();
     expect(() => frontier.append(Buffer.alloc(31))).toThrow(TypeError);
     expect(() => frontier.append(Buffer.alloc(33))).toThrow(TypeError);
+    expect(() => frontier.appendOwned(Buffer.alloc(31))).toThrow(TypeError);
     expect(frontier.size).toBe(0);
+  });
+
+  it('appendOwned builds the same tree and reports the same nodes as append, keeping the buffer itself', () => {
+    const copied = new MerkleFrontier();
+    const owned = new MerkleFrontier();
+    for (const [i, leaf] of leaves.slice(0, 37).entries()) {
+      const heardCopied: [number, number, string][] = [];
+      const heardOwned: [number, number, string][] = [];
+      copied.append(leaf, (level, index, hash) => heardCopied.push([level, index, hash.toString('hex')]));
+      const mine = Buffer.from(leaf);
+      owned.appendOwned(mine, (level, index, hash) => {
+        if (level === 0) expect(hash).toBe(mine);
+        heardOwned.push([level, index, hash.toString('hex')]);
+      });
+      expect(heardOwned).toEqual(heardCopied);
+      expect(owned.root().equals(copied.root()), `size ${i + 1}`).toBe(true);
+    }
   });
 
   const node = 'ab'.repeat(32);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, decodeEntry, encodeEntry, type LedgerEntry } from './entry.js';
-import { scanCanonicalEntry } from './verify.js';
+import { isoMillis, scanCanonicalEntry } from './verify.js';
 
 const tenant = randomUUID();
 
@@ -91,6 +91,7 @@ describe('scanCanonicalEntry', () => {
         tenant,
         seq: decoded.entry.seq,
         at: decoded.entry.at,
+        atMs: Date.parse(decoded.entry.at),
         action: decoded.entry.action,
         actorType: decoded.entry.actor.type,
         actorId: decoded.entry.actor.id,
@@ -132,5 +133,34 @@ describe('scanCanonicalEntry', () => {
     ]) {
       expect(scanCanonicalEntry(bad), bad).toBeUndefined();
     }
+  });
+});
+
+describe('isoMillis', () => {
+  // What the scanner asked before: the format, then Date.parse (which decides which values exist).
+  const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+  const expected = (text: string) => (ISO_MS.test(text) ? Date.parse(text) : Number.NaN);
+  const two = (n: number) => String(n).padStart(2, '0');
+
+  it('answers as the format check and Date.parse together, on every boundary of every field', () => {
+    const years = ['0000', '0001', '0099', '0100', '1600', '1899', '1900', '1969', '1970', '2000', '2024', '2026', '2100', '2400', '9999'];
+    const times = ['00:00:00.000', '23:59:59.999', '24:00:00.000', '24:00:00.001', '24:00:01.000', '24:01:00.000', '23:60:00.000', '23:59:60.000', '25:00:00.000', '12:34:56.789'];
+    for (const year of years) {
+      for (let month = 0; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) {
+          for (const time of times) {
+            const text = `${year}-${two(month)}-${two(day)}T${time}Z`;
+            expect(isoMillis(text), text).toBe(expected(text));
+          }
+        }
+      }
+    }
+  });
+
+  it('refuses every other shape, as the format check did', () => {
+    const base = '2026-11-23T09:00:00.000Z';
+    const variants = [base.slice(0, -1), `${base} `, base.replace('Z', 'z'), base.replace('T', ' '), base.replace('.000', ''), `+${base}`, base.replace('2026', '２026'), base.replace('-11-', '/11/')];
+    for (let i = 0; i < base.length; i++) for (const c of ['a', '-', ':', '.', '0', ' ', '\u0660']) variants.push(base.slice(0, i) + c + base.slice(i + 1));
+    for (const text of variants) expect(isoMillis(text), text).toBe(expected(text));
   });
 });

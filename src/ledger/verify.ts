@@ -26,20 +26,22 @@
  *                 archive and witness compared).
  * - `truncated`   an archive file that ends before its end line.
  *
- * Fast by construction: entries stream in pages (never all in memory; the next page is read while
- * one is checked); each is read once by a single-pass scanner that checks its canonical form
- * without building objects, hashed once and appended to a MerkleFrontier, whose root is compared
- * at every checkpoint size. Stored tree nodes are compared at the granularity of one node per page
- * (8192 entries); a page whose node differs, or any page after the tree stopped lining up, is
- * compared entry by entry. `full` adds the entry schema (decodeEntry on every entry) and a
- * comparison of every stored node.
+ * Fast by construction: entries stream in pages of one field a row (never all in memory; the
+ * next page is on its way to the server before one is checked, so on PostgreSQL reading overlaps
+ * checking); each is read once by a single-pass scanner that checks its canonical form without
+ * building objects, hashed once (through merkle.ts's reused buffers) and appended to a
+ * MerkleFrontier, whose root is compared at every checkpoint size. What a page's second pass
+ * needs is kept in arrays, not in objects per row: at a million rows, the garbage collector's
+ * share is what those objects cost. Stored tree nodes are compared
+ * at the granularity of one node per page (8192 entries); a page whose node differs, or any page
+ * after the tree stopped lining up, is compared entry by entry. `full` adds the entry schema
+ * (decodeEntry on every entry) and a comparison of every stored node.
  */
-import { hash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database, Tx } from '../db/index.js';
 import { decodeEntry, encodeEntry, type LedgerEntry } from './entry.js';
 import { ARCHIVE_FORMAT, checkpointRows, type FileLine, lockLedger, readLines } from './archive.js';
-import { leafHash, MerkleFrontier } from './merkle.js';
+import { leafHash, leafHashOfText, MerkleFrontier, nodeHash } from './merkle.js';
 import { keyIdOf, verifyCheckpoint } from './signing.js';
 
 export const findingKinds = ['edited', 'deleted', 'inserted', 'reordered', 'bad_signature', 'forked_checkpoint', 'truncated', 'malformed'] as const;
@@ -113,6 +115,8 @@ interface EntryView {
   readonly tenant: string;
   readonly seq: number;
   readonly at: string;
+  /** `at` in milliseconds since 1970 (parsed once, while checking it). */
+  readonly atMs: number;
   readonly action: string;
   readonly actorType: string;
   readonly actorId: string;
@@ -120,17 +124,45 @@ interface EntryView {
 }
 
 /**
- * The query columns of a row (action, actor type, actor id, customer id or '', time in
- * microseconds since 1970), joined with newlines in SQL: one field to transfer instead of five,
- * which is most of what reading them costs. Unambiguous as long as the entry's own values hold no
- * newline (the entry schema allows none); an entry whose values do never matches.
+ * The columns of a row besides its text (sequence number, action, actor type, actor id, customer
+ * id or '', time in microseconds since 1970), joined with newlines in SQL: one field to transfer
+ * instead of six, since each field costs the drivers more than its bytes do (PGlite copies every
+ * field into a buffer of its own). Unambiguous as long as the entry's own values hold no newline
+ * (the entry schema allows none); an entry whose values do never matches. The sequence number
+ * comes first, so a newline in a tampered column cannot hide it.
  */
 type Columns = string;
 
+/**
+ * Where the columns end in a row read as one field (its columns, a newline, its text; see
+ * verifyDatabase): the index of the sixth newline, or -1 when the field does not have exactly
+ * six. Only then is the split certain: none of the values holds a newline (an entry's canonical
+ * text never does, nor do the columns the sequencer writes); a row whose values do is read again
+ * as separate fields.
+ */
+function columnsEnd(field: string): number {
+  let at = -1;
+  for (let n = 0; n < 6; n++) {
+    at = field.indexOf('\n', at + 1);
+    if (at < 0) return -1;
+  }
+  return field.indexOf('\n', at + 1) < 0 ? at : -1;
+}
+
+/** The sequence number at the start of a row's {@link Columns}. */
+function seqOf(columns: Columns): number {
+  const n = Number(columns.slice(0, columns.indexOf('\n')));
+  // As the drivers read bigint columns: never a silently rounded number.
+  if (!Number.isSafeInteger(n)) throw new RangeError('int8 value exceeds the safe integer range');
+  return n;
+}
+
 interface Row {
-  readonly seq: number;
-  readonly text: string;
-  readonly columns?: Columns;
+  seq: number;
+  text: string;
+  columns?: Columns;
+  /** Where {@link columns} ends in that string (its length when absent). */
+  columnsEnd?: number;
   /** The leaf hash recorded for it when it was sequenced (archive files carry it). */
   readonly recordedLeaf?: Buffer;
 }
@@ -144,12 +176,16 @@ interface CheckpointIn {
   readonly where: 'database' | 'archive' | 'witness';
 }
 
-/** What pass 1 learnt of one row, for the stored-node comparison of pass 2. */
-interface RowInfo {
-  readonly leaf: Buffer;
-  /** The position the entry claims (its own `seq`), or its row position when unreadable. */
-  readonly claim: number;
-  readonly flagged: boolean;
+/**
+ * What pass 1 learnt of a page's rows, for the stored-node comparison of pass 2, in arrays
+ * rather than an object per row (a million rows are a million objects for the collector).
+ */
+interface PageInfo {
+  readonly leaves: Buffer[];
+  /** The position each entry claims (its own `seq`), or its row position when unreadable. */
+  readonly claims: Float64Array;
+  /** 1 where pass 1 already reported the row. */
+  readonly flagged: Uint8Array;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -166,18 +202,20 @@ let scanAt = 0;
 
 /** A string with no escapes (the slice), or undefined: malformed, or escapes (left to the slow path). */
 function plainString(): string | undefined {
-  if (scanText.charCodeAt(scanAt) !== 0x22) return undefined;
+  // The loops read a local: the module's variables are slower to read in a hot loop.
+  const t = scanText;
+  if (t.charCodeAt(scanAt) !== 0x22) return undefined;
   const start = scanAt + 1;
-  for (let j = start; j < scanText.length; j++) {
-    const c = scanText.charCodeAt(j);
+  for (let j = start; j < t.length; j++) {
+    const c = t.charCodeAt(j);
     if (c === 0x22) {
       scanAt = j + 1;
-      return scanText.slice(start, j);
+      return t.slice(start, j);
     }
     if (c < 0x20 || c === 0x5c) return undefined;
     if (c >= 0xd800 && c <= 0xdfff) {
       if (c > 0xdbff) return undefined;
-      const d = scanText.charCodeAt(j + 1);
+      const d = t.charCodeAt(j + 1);
       if (!(d >= 0xdc00 && d <= 0xdfff)) return undefined;
       j += 1;
     }
@@ -187,16 +225,17 @@ function plainString(): string | undefined {
 
 /** Skips a canonical string (escapes as JSON.stringify writes them, \u escapes excepted). */
 function skipString(): boolean {
-  if (scanText.charCodeAt(scanAt) !== 0x22) return false;
-  for (let j = scanAt + 1; j < scanText.length; j++) {
-    const c = scanText.charCodeAt(j);
+  const t = scanText;
+  if (t.charCodeAt(scanAt) !== 0x22) return false;
+  for (let j = scanAt + 1; j < t.length; j++) {
+    const c = t.charCodeAt(j);
     if (c === 0x22) {
       scanAt = j + 1;
       return true;
     }
     if (c < 0x20) return false;
     if (c === 0x5c) {
-      const e = scanText.charCodeAt(j + 1);
+      const e = t.charCodeAt(j + 1);
       // \" \\ \b \f \n \r \t; never \/ nor \u here (a \u escape goes to the slow path).
       if (e !== 0x22 && e !== 0x5c && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return false;
       j += 1;
@@ -365,9 +404,53 @@ export function scanCanonicalEntry(text: string): EntryView | undefined {
     key = nextMember(key);
   }
   if (key !== null || scanAt !== scanText.length || v !== 1 || !targets || !details) return undefined;
-  if (tenant === undefined || seq === undefined || seq < 0 || when === undefined || !ISO_MS.test(when) || Number.isNaN(Date.parse(when))) return undefined;
-  if (action === undefined || actorType === undefined || actorId === undefined) return undefined;
-  return { tenant, seq, at: when, action, actorType, actorId, customer };
+  if (tenant === undefined || seq === undefined || seq < 0 || when === undefined) return undefined;
+  const atMs = isoMillis(when);
+  if (Number.isNaN(atMs) || action === undefined || actorType === undefined || actorId === undefined) return undefined;
+  return { tenant, seq, at: when, atMs, action, actorType, actorId, customer };
+}
+
+/** The digits of `text` from `at` to `at + count` as a number, or NaN if one is not a digit. */
+function digitsAt(text: string, at: number, count: number): number {
+  let n = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (!(d >= 0 && d <= 9)) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * `Date.parse(text)` for a text that ISO_MS matches, NaN for any other: what the regex and
+ * Date.parse together answered, without them (they were a third of the scanner's time). It
+ * follows V8's reading of the format: month 1-12, day 1-31 in any month (the 31st of February is
+ * the 3rd of March), hour 24 only as 24:00:00.000 (the end of the day). A test compares the two on
+ * every boundary.
+ *
+ * @internal exported for tests
+ */
+export function isoMillis(text: string): number {
+  if (text.length !== 24 || text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d || text.charCodeAt(10) !== 0x54) return NaN;
+  if (text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a || text.charCodeAt(19) !== 0x2e || text.charCodeAt(23) !== 0x5a) return NaN;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  const ms = digitsAt(text, 20, 3);
+  // NaN fails every comparison, so a non-digit anywhere ends here too.
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31 && minute <= 59 && second <= 59 && ms >= 0)) return NaN;
+  if (!(hour <= 23 || (hour === 24 && minute === 0 && second === 0 && ms === 0))) return NaN;
+  // Days since 1970 of the proleptic Gregorian date (H. Hinnant's days_from_civil); a day past the
+  // month's end runs on into the next month, as in Date.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const days = era * 146_097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719_468;
+  return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms;
 }
 
 /**
@@ -383,7 +466,7 @@ function inspectEntry(text: string, strict: boolean): EntryView | string {
   const decoded = decodeEntry(text);
   if ('error' in decoded) return decoded.error;
   const e = decoded.entry;
-  return { tenant: e.tenant, seq: e.seq, at: e.at, action: e.action, actorType: e.actor.type, actorId: e.actor.id, customer: e.targets.customer ?? null };
+  return { tenant: e.tenant, seq: e.seq, at: e.at, atMs: Date.parse(e.at), action: e.action, actorType: e.actor.type, actorId: e.actor.id, customer: e.targets.customer ?? null };
 }
 
 /** `value` then a newline at `p` in `columns`: the position after it, or -1. */
@@ -393,8 +476,9 @@ function columnAt(columns: string, p: number, value: string): number {
 }
 
 /** The query columns the sequencer derives from an entry (ledger.ts), compared with the stored ones. */
-function columnsAgree(c: Columns, e: EntryView): boolean {
-  let p = columnAt(c, 0, e.action);
+function columnsAgree(c: Columns, end: number, e: EntryView): boolean {
+  // After the sequence number, which the row's position was checked against.
+  let p = columnAt(c, c.indexOf('\n') + 1, e.action);
   if (p >= 0) p = columnAt(c, p, e.actorType);
   if (p >= 0) p = columnAt(c, p, e.actorId);
   if (p < 0) return false;
@@ -402,16 +486,24 @@ function columnsAgree(c: Columns, e: EntryView): boolean {
   const q = e.customer !== null && e.customer.length === 36 ? columnAt(c, p, e.customer) : -1;
   p = q >= 0 ? q : columnAt(c, p, e.customer !== null && UUID.test(e.customer) ? e.customer.toLowerCase() : '');
   if (p < 0) return false;
-  const ms = Date.parse(e.at);
-  return c.length - p === (ms === 0 ? 1 : String(ms).length + 3) && c.endsWith(ms === 0 ? '0' : `${ms}000`);
-}
-
-/**
- * RFC 9162 leaf hash, SHA-256(0x00 || entry), of the entry's UTF-8 bytes: merkle.leafHash, in one
- * call (U+0000 is the single byte 0x00 in UTF-8), which halves the cost of the commonest hash.
- */
-function leafOf(text: string): Buffer {
-  return hash('sha256', `\u0000${text}`, 'buffer');
+  // The time, in microseconds as SQL writes a bigint: the entry's milliseconds then 000 (0 alone
+  // for 0). Read in place: formatting the expected text for every entry costs more than the rest.
+  const ms = e.atMs;
+  if (ms === 0) return end - p === 1 && c.charCodeAt(p) === 0x30;
+  const digitsEnd = end - 3;
+  if (!c.startsWith('000', digitsEnd) || digitsEnd - p > 16) return false;
+  const negative = c.charCodeAt(p) === 0x2d;
+  let i = negative ? p + 1 : p;
+  // No leading zero. A sign and at most 15 digits: exact as a double, and enough for the years
+  // 0000 to 9999 that an entry's time can have (a longer number can never match).
+  if (i >= digitsEnd || c.charCodeAt(i) === 0x30) return false;
+  let value = 0;
+  for (; i < digitsEnd; i++) {
+    const digit = c.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return false;
+    value = value * 10 + digit;
+  }
+  return (negative ? -value : value) === ms;
 }
 
 /** The entry's text with another sequence number (to recognise renumbered entries). */
@@ -442,9 +534,22 @@ class Verifier {
   shift = 0;
   expectedSeq = 0;
   entries = 0;
-  /** Nodes completed while appending the current page (only while aligned), by level. */
+  /**
+   * Nodes of level `collectFrom` and up completed while appending the current page (only while
+   * aligned), by level. The lower ones lie within the page and are recomputed from its leaves
+   * when a page is compared node by node (pageSubtrees): collecting them for every page would be
+   * two objects per entry, for the rare page that needs them.
+   */
   pageNodes: { idx: number; hash: Buffer }[][] = [];
   collectNodes = false;
+  collectFrom = 1;
+  /** What pass 1 learnt of the last row (see {@link row}), for pass 2. */
+  lastClaim = 0;
+  lastFlagged = false;
+  // One function for every append, not a closure per entry.
+  readonly #collectNode = (level: number, idx: number, hash: Buffer): void => {
+    if (level >= this.collectFrom) (this.pageNodes[level] ??= []).push({ idx, hash });
+  };
 
   readonly #tenantId: string;
   readonly #keys: Map<string, Buffer>;
@@ -502,7 +607,12 @@ class Verifier {
 
   // -- pass 1: one row ------------------------------------------------------------------------
 
-  row(row: Row): RowInfo {
+  /**
+   * Checks one row and appends its leaf, which it returns (with what it learnt in
+   * {@link lastClaim} and {@link lastFlagged}). Keeps nothing of `row` itself, so that a caller
+   * may pass the same object, refilled, for every row.
+   */
+  row(row: Row): Buffer {
     let flagged = false;
     if (row.seq !== this.expectedSeq) {
       if (row.seq > this.expectedSeq) {
@@ -519,7 +629,7 @@ class Verifier {
     this.expectedSeq = Math.max(this.expectedSeq, row.seq + 1);
     const repeated = row.text === this.#previousText;
     this.#previousText = row.text;
-    const leaf = leafOf(row.text);
+    const leaf = leafHashOfText(row.text);
     let claim = row.seq - this.shift;
 
     if (!flagged) {
@@ -542,7 +652,7 @@ class Verifier {
         } else if (!handled && view.seq !== row.seq - this.shift) {
           flagged = this.#fieldAnomaly(view.seq, row.seq, repeated);
         }
-        if (!flagged && row.columns !== undefined && !columnsAgree(row.columns, view)) {
+        if (!flagged && row.columns !== undefined && !columnsAgree(row.columns, row.columnsEnd ?? row.columns.length, view)) {
           this.add({ kind: 'edited', seq: row.seq, message: `entry ${row.seq}: its query columns (action, actor, customer, time) disagree with its text` }, row.seq);
           flagged = true;
         }
@@ -555,15 +665,16 @@ class Verifier {
 
     if (this.aligned && this.frontier.size !== row.seq) this.aligned = false;
     this.settle();
+    // The leaf is kept in `infos` for pass 2 and never changed, so the tree may share it.
     if (this.collectNodes && this.aligned) {
-      this.frontier.append(leaf, (level, idx, hash) => {
-        (this.pageNodes[level] ??= []).push({ idx, hash });
-      });
+      this.frontier.appendOwned(leaf, this.#collectNode);
     } else {
-      this.frontier.append(leaf);
+      this.frontier.appendOwned(leaf);
     }
     this.entries += 1;
-    return { leaf, claim, flagged };
+    this.lastClaim = claim;
+    this.lastFlagged = flagged;
+    return leaf;
   }
 
   /**
@@ -964,22 +1075,18 @@ interface DbContext {
  * Pass 2 of a page: every entry's leaf against the leaf hash stored when it was sequenced (at the
  * position it claims), and, while the tree lines up, every stored node completed in the page.
  */
-async function comparePage(d: DbContext, rows: readonly Row[], infos: readonly RowInfo[], pageFrom: number, pageTo: number, aligned: boolean): Promise<void> {
+async function comparePage(d: DbContext, rows: readonly Row[], info: PageInfo, pageFrom: number, pageTo: number, aligned: boolean): Promise<void> {
   const { v } = d;
   if (!d.leafChecksOff) {
-    const leaves = await storedLeavesFor(
-      d.tx,
-      d.tenantId,
-      infos.map((i) => i.claim),
-    );
+    const leaves = await storedLeavesFor(d.tx, d.tenantId, [...info.claims]);
     for (let i = 0; i < rows.length && !d.leafChecksOff; i++) {
       const row = rows[i] as Row;
-      const info = infos[i] as RowInfo;
-      if (info.flagged || v.hasEntryFinding(row.seq)) continue;
-      const stored = leaves.get(info.claim);
-      if (stored !== undefined && sameBytes(stored, info.leaf)) continue;
+      const claim = info.claims[i] as number;
+      if (info.flagged[i] === 1 || v.hasEntryFinding(row.seq)) continue;
+      const stored = leaves.get(claim);
+      if (stored !== undefined && sameBytes(stored, info.leaves[i] as Buffer)) continue;
       if (stored === undefined) {
-        const kind = info.claim >= d.headSize ? 'inserted' : 'edited';
+        const kind = claim >= d.headSize ? 'inserted' : 'edited';
         // A run of them (stored hashes deleted wholesale) is one finding, not one per entry.
         const run = d.missing;
         if (run !== undefined && run.kind === kind && (run.toSeq ?? run.seq) === row.seq - 1) {
@@ -998,12 +1105,12 @@ async function comparePage(d: DbContext, rows: readonly Row[], infos: readonly R
       // Renumbered entries (re-encoded with new sequence numbers) hash differently everywhere
       // after the change; recognise the first and stop comparing one by one.
       const next = rows[i + 1];
-      const nextAsThis = next === undefined ? undefined : renumbered(next.text, info.claim);
-      const thisAsNext = leaves.get(info.claim + 1);
+      const nextAsThis = next === undefined ? undefined : renumbered(next.text, claim);
+      const thisAsNext = leaves.get(claim + 1);
       if (nextAsThis !== undefined && sameBytes(nextAsThis, stored)) {
         v.add({ kind: 'inserted', seq: row.seq, message: `entry ${row.seq} was inserted; the later entries were shifted up and renumbered` }, row.seq);
         d.leafChecksOff = true;
-      } else if (thisAsNext !== undefined && sameBytes(renumbered(row.text, info.claim + 1) ?? Buffer.alloc(0), thisAsNext)) {
+      } else if (thisAsNext !== undefined && sameBytes(renumbered(row.text, claim + 1) ?? Buffer.alloc(0), thisAsNext)) {
         v.add({ kind: 'deleted', seq: row.seq, message: `entry ${row.seq} was deleted; the later entries were shifted down and renumbered` }, row.seq);
         d.leafChecksOff = true;
       } else {
@@ -1015,8 +1122,9 @@ async function comparePage(d: DbContext, rows: readonly Row[], infos: readonly R
   // Every node completed in the page, lowest level first; a node already explained by an entry
   // finding below it is not reported again.
   const stored = await storedNodes(d.tx, d.tenantId, nodeRanges(pageFrom, pageTo, 1));
-  for (let level = 1; level < v.pageNodes.length; level++) {
-    for (const node of v.pageNodes[level] ?? []) {
+  const within = pageSubtrees(info.leaves, pageFrom, v.collectFrom);
+  for (let level = 1; level < Math.max(within.length, v.pageNodes.length); level++) {
+    for (const node of (level < v.collectFrom ? within[level] : v.pageNodes[level]) ?? []) {
       const s = stored.get(level)?.get(node.idx);
       if (s !== undefined && sameBytes(s, node.hash)) continue;
       const from = node.idx * 2 ** level;
@@ -1033,6 +1141,24 @@ async function comparePage(d: DbContext, rows: readonly Row[], infos: readonly R
       );
     }
   }
+}
+
+/**
+ * The nodes of levels 1 to `belowLevel - 1` over a page's leaves, the first of which is leaf
+ * `from`: those of its complete aligned subtrees (`from` is a multiple of 2^(belowLevel - 1)
+ * and more, pages being aligned), as the frontier completed them while the page was appended.
+ */
+function pageSubtrees(leaves: readonly Buffer[], from: number, belowLevel: number): { idx: number; hash: Buffer }[][] {
+  const out: { idx: number; hash: Buffer }[][] = [];
+  let lower: readonly Buffer[] = leaves;
+  for (let level = 1; level < belowLevel && lower.length >= 2; level++) {
+    const upper: Buffer[] = [];
+    for (let i = 0; i + 1 < lower.length; i += 2) upper.push(nodeHash(lower[i] as Buffer, lower[i + 1] as Buffer));
+    const first = from / 2 ** level;
+    out[level] = upper.map((hash, i) => ({ idx: first + i, hash }));
+    lower = upper;
+  }
+  return out;
 }
 
 /**
@@ -1062,12 +1188,15 @@ export async function verifyDatabase(db: Database, tenantId: string, options: Ve
       for (const r of rows) v.addCheckpoint({ size: r.size, root: Buffer.from(r.root), time: r.at.toISOString(), keyId: r.key_id, signature: Buffer.from(r.signature), where: 'database' });
     };
 
+    const columns = sql<string>`concat_ws(chr(10), seq, action, actor_type, actor_id, coalesce(customer_id::text, ''), (extract(epoch from at) * 1000000)::bigint)`;
     const fetchPage = (from: number) => {
       // Bounded ranges, not `seq >= from limit n`: without planner statistics (PGlite) the latter
-      // sorts every remaining row for each page.
+      // sorts every remaining row for each page. Each row is one field, its columns then its
+      // text (see columnsEnd): every field costs the drivers more than its bytes do (PGlite
+      // copies each into an ArrayBuffer of its own).
       const query = tx
         .selectFrom('ledger_entries')
-        .select(['seq', 'entry', sql<string>`concat_ws(chr(10), action, actor_type, actor_id, coalesce(customer_id::text, ''), (extract(epoch from at) * 1000000)::bigint)`.as('columns')])
+        .select(sql<string>`concat_ws(chr(10), ${columns}, entry)`.as('row'))
         .where('tenant_id', '=', tenantId)
         .where('seq', '>=', from)
         .where('seq', '<', from + page)
@@ -1075,6 +1204,11 @@ export async function verifyDatabase(db: Database, tenantId: string, options: Ve
         .execute();
       query.catch(() => undefined); // awaited below; this only keeps an early exit from leaving it unhandled
       return query;
+    };
+    /** Rows whose single field cannot be split for certain, read again as two fields, by seq. */
+    const fetchApart = async (seqs: readonly number[]): Promise<Map<number, { text: string; columns: Columns }>> => {
+      const rows = await tx.selectFrom('ledger_entries').select(['seq', 'entry as text', columns.as('columns')]).where('tenant_id', '=', tenantId).where('seq', 'in', seqs).execute();
+      return new Map(rows.map((r) => [r.seq, { text: r.text, columns: r.columns }]));
     };
     let next = fetchPage(0);
     for (let from = 0; ; ) {
@@ -1089,17 +1223,46 @@ export async function verifyDatabase(db: Database, tenantId: string, options: Ve
       const to = from + page;
       const alignedAtStart = v.aligned && v.frontier.size === from;
       const fastPath = !full && alignedAtStart && raw.length === page;
-      // Queued on the connection before the next page, so they are answered first; the next
-      // page is then read (by the server, on PostgreSQL) while this one is checked.
+      // The small reads this page needs, then the next page. The client sends a transaction's
+      // queries one at a time, each from the event loop, which the synchronous checks below do
+      // not return to: so the next page must be on its way before they start (the yield), or the
+      // server would only begin reading it after them.
       const checkpointsRead = takeCheckpoints(to);
       const pageNodesRead = fastPath ? storedNodes(tx, tenantId, nodeRanges(from, to, pageLevel)) : undefined;
       pageNodesRead?.catch(() => undefined);
       next = fetchPage(to);
       await checkpointsRead;
-      const rows: Row[] = raw.map((r) => ({ seq: r.seq, text: r.entry, columns: r.columns }));
+      await pageNodesRead;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const ends = new Int32Array(raw.length);
+      const apart: number[] = [];
+      for (let i = 0; i < raw.length; i++) {
+        const end = columnsEnd((raw[i] as (typeof raw)[number]).row);
+        ends[i] = end;
+        if (end < 0) apart.push(seqOf((raw[i] as (typeof raw)[number]).row));
+      }
+      const readApart = apart.length === 0 ? undefined : await fetchApart(apart);
       v.pageNodes = [];
       v.collectNodes = alignedAtStart;
-      const infos = rows.map((r) => v.row(r));
+      v.collectFrom = pageLevel;
+      const info: PageInfo = { leaves: new Array<Buffer>(raw.length), claims: new Float64Array(raw.length), flagged: new Uint8Array(raw.length) };
+      const texts = new Array<string>(raw.length);
+      // One row object, refilled for each row (Verifier.row keeps nothing of it).
+      const row: Row = { seq: 0, text: '', columns: '', columnsEnd: 0 };
+      for (let i = 0; i < raw.length; i++) {
+        const field = (raw[i] as (typeof raw)[number]).row;
+        row.seq = seqOf(field);
+        const end = ends[i] as number;
+        const alone = end < 0 ? readApart?.get(row.seq) : undefined;
+        // A row that changed between the two reads cannot happen (one transaction, one snapshot).
+        row.text = alone === undefined ? field.slice(end + 1) : alone.text;
+        row.columns = alone === undefined ? field : alone.columns;
+        row.columnsEnd = alone === undefined ? end : alone.columns.length;
+        texts[i] = row.text;
+        info.leaves[i] = v.row(row);
+        info.claims[i] = v.lastClaim;
+        if (v.lastFlagged) info.flagged[i] = 1;
+      }
       const stillAligned = alignedAtStart && v.aligned;
       // The last, partial page is always compared entry by entry (it completes no page node).
       let detailed = !fastPath || !stillAligned;
@@ -1113,7 +1276,7 @@ export async function verifyDatabase(db: Database, tenantId: string, options: Ve
           }
         }
       }
-      if (detailed) await comparePage(d, rows, infos, from, from + raw.length, stillAligned);
+      if (detailed) await comparePage(d, texts.map((text, i) => ({ seq: seqOf((raw[i] as (typeof raw)[number]).row), text })), info, from, from + raw.length, stillAligned);
       from = to;
     }
     await takeCheckpoints(Number.MAX_SAFE_INTEGER);

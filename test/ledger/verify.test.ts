@@ -174,6 +174,16 @@ describe(`ledger verify on ${backend}`, () => {
     expect(first(await verify(tenant))).toMatchObject({ kind: 'edited', seq: 16, toSeq: 17 });
   });
 
+  it('stored tree nodes rewritten alone: one above the page level is found by default, one below it with full', async () => {
+    const { tenant } = await buildLedger('verify-inner-nodes');
+    // Level 2 node 5 covers entries 20..23, inside one page of 16; level 5 node 1 covers 32..63.
+    await tamper((s) => s.query('UPDATE ledger_nodes SET hash = $2 WHERE tenant_id = $1 AND ((level = 2 AND idx = 5) OR (level = 5 AND idx = 1))', [tenant, Buffer.alloc(32, 7)]));
+    expect((await verify(tenant)).findings).toEqual([expect.objectContaining({ kind: 'edited', seq: 32, toSeq: 63 })]);
+    for (const options of [{ full: true }, { full: true, pageSize: 8192 }] as VerifyOptions[]) {
+      expect((await verify(tenant, options)).findings).toEqual([expect.objectContaining({ kind: 'edited', seq: 20, toSeq: 23 }), expect.objectContaining({ kind: 'edited', seq: 32, toSeq: 63 })]);
+    }
+  });
+
   it('an entry that is no longer canonical JSON is malformed at its sequence number', async () => {
     const { tenant } = await buildLedger('verify-malformed');
     await tamper((s) => s.query(`UPDATE ledger_entries SET entry = replace(entry, '{"action"', '{ "action"') WHERE tenant_id = $1 AND seq = 33`, [tenant]));
@@ -184,6 +194,31 @@ describe(`ledger verify on ${backend}`, () => {
     const { tenant } = await buildLedger('verify-columns');
     await tamper((s) => s.query('UPDATE ledger_entries SET customer_id = NULL WHERE tenant_id = $1 AND seq = 12', [tenant]));
     expect(first(await verify(tenant))).toMatchObject({ kind: 'edited', seq: 12 });
+  });
+
+  it('the time column moved by one microsecond, or by whole seconds, is an edit', async () => {
+    const { tenant } = await buildLedger('verify-column-time');
+    await tamper(async (s) => {
+      await s.query("UPDATE ledger_entries SET at = at + interval '1 microsecond' WHERE tenant_id = $1 AND seq = 7", [tenant]);
+      await s.query("UPDATE ledger_entries SET at = at - interval '3 seconds' WHERE tenant_id = $1 AND seq = 9", [tenant]);
+    });
+    const report = await verify(tenant);
+    expect(report.findings.slice(0, 2)).toEqual([expect.objectContaining({ kind: 'edited', seq: 7 }), expect.objectContaining({ kind: 'edited', seq: 9 })]);
+  });
+
+  it('a newline written into a query column or an entry text is still found at its sequence number, as what it is', async () => {
+    // The verifier reads each row as one field, columns then text, split at newlines: these rows
+    // cannot be split for certain and are read again column by column.
+    const { tenant } = await buildLedger('verify-column-newline');
+    await tamper(async (s) => {
+      await s.query("UPDATE ledger_entries SET actor_id = actor_id || chr(10) || 'x' WHERE tenant_id = $1 AND seq = 5", [tenant]);
+      await s.query("UPDATE ledger_entries SET entry = replace(entry, '{\"action\"', '{' || chr(10) || '\"action\"') WHERE tenant_id = $1 AND seq = 11", [tenant]);
+    });
+    for (const options of [{}, { full: true }] as VerifyOptions[]) {
+      const report = await verify(tenant, options);
+      expect(report.findings.slice(0, 2)).toEqual([expect.objectContaining({ kind: 'edited', seq: 5 }), expect.objectContaining({ kind: 'malformed', seq: 11 })]);
+      expect(report.entries).toBe(N);
+    }
   });
 
   it('(b) an entry deleted in SQL is reported as deleted at its sequence number', async () => {
