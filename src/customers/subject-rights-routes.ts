@@ -2,6 +2,7 @@
  * HTTP surface of data-subject rights (subject-rights.ts): the export of one customer's data with
  * its access report, and erasure. The tenant's security officers only (agent session).
  */
+import { customerExportPdf } from './subject-rights-pdf.js';
 import { z } from 'zod';
 import type { Authenticate } from '../agents/index.js';
 import type { Database } from '../db/index.js';
@@ -57,11 +58,11 @@ export function registerSubjectRightsRoutes(app: HttpApp, deps: SubjectRightsRou
         tags: ['customers'],
         summary: 'Export everything held on a customer (data-subject access)',
         description:
-          "Security officers. Every field of the schema with its value decrypted (a card stays a token), plus the customer's access report from the ledger. `format=json` (default) or `format=html` (a self-contained page to hand to the customer, sent as an attachment). Recorded in the ledger (`customer.export`). A customer of another contact center is 404, like an unknown one.",
+          "Security officers. Every field of the schema with its value decrypted (a card stays a token), plus the customer's access report from the ledger. `format=json` (default), `format=html` (a self-contained page to hand to the customer, sent as an attachment) or `format=pdf` (the same content as a PDF document). Recorded in the ledger (`customer.export`). A customer of another contact center is 404, like an unknown one.",
         security,
         params: z.strictObject({ id: z.uuid() }),
-        querystring: z.strictObject({ format: z.enum(['json', 'html']).default('json') }),
-        response: { 200: z.union([exportView, z.string().describe('The HTML page (`text/html`) with `format=html`')]), ...problemResponses(400, 401, 403, 404, 410, 423) },
+        querystring: z.strictObject({ format: z.enum(['json', 'html', 'pdf']).default('json') }),
+        response: { 200: z.union([exportView, z.string().describe('The HTML page (`text/html`) with `format=html`; the PDF document (`application/pdf`) with `format=pdf`')]), ...problemResponses(400, 401, 403, 404, 410, 423) },
       },
     },
     async (request, reply) => {
@@ -77,6 +78,12 @@ export function registerSubjectRightsRoutes(app: HttpApp, deps: SubjectRightsRou
           .header('content-security-policy', CUSTOMER_EXPORT_CSP)
           .header('content-disposition', `attachment; filename="customer-export-${data.customerId}.html"`)
           .send(customerExportHtml(data, report, { organisation: tenant.name, generatedAt: clock.now() }));
+      }
+      if (request.query.format === 'pdf') {
+        const tenant = await deps.tenants.getTenant(s.tenantId);
+        const pdf = await customerExportPdf(data, report, { organisation: tenant.name, generatedAt: clock.now() });
+        // Fastify sends a Buffer as it is; the schema's string stands for the document in OpenAPI.
+        return reply.type('application/pdf').header('content-disposition', `attachment; filename="customer-export-${data.customerId}.pdf"`).send(pdf as unknown as string);
       }
       reply.header('content-disposition', `attachment; filename="customer-export-${data.customerId}.json"`);
       return {

@@ -5,6 +5,7 @@
  * transaction, so what it does and its ledger entries commit together. Ledger entries carry ids,
  * field keys and counts only: never a value or a customer number.
  */
+import { sql } from 'kysely';
 import type { Tx } from '../db/index.js';
 import { escapeHtml } from '../ledger/access-report.js';
 import type { AccessReport } from '../ledger/access-report.js';
@@ -110,7 +111,7 @@ th { background: #f2f2f2; } code { font-family: ui-monospace, monospace; font-si
 p.note { font-size: 0.85rem; color: #444; overflow-wrap: anywhere; }
 `;
 
-function valueText(value: FieldValue | null): string {
+export function valueText(value: FieldValue | null): string {
   if (value === null) return '';
   if (typeof value === 'string') return value;
   return Object.entries(value)
@@ -119,7 +120,7 @@ function valueText(value: FieldValue | null): string {
     .join('\n');
 }
 
-const dateText = (d: Date | null): string => (d === null ? '' : `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 16)} UTC`);
+export const dateText = (d: Date | null): string => (d === null ? '' : `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 16)} UTC`);
 
 /**
  * The export as a self-contained HTML page: the customer's data, then who accessed it (the
@@ -182,6 +183,23 @@ export interface ErasureResult {
   readonly dataKey: boolean;
   readonly blindIndexes: number;
   readonly cardTokens: number;
+  /** Enrolled security-question answers deleted (Argon2id hashes). */
+  readonly securityAnswers: number;
+  /** Biometric templates deleted, each with its own data key shredded. */
+  readonly biometricTemplates: number;
+}
+
+/**
+ * What caller verification keeps about the customer goes with the erasure: enrolled answers
+ * (hashes of what the customer knows) and biometric templates, which are sealed under data keys
+ * of their own (src/verification/biometrics), so the customer's key does not cover them. Consent
+ * records stay: they hold ids and times only, and prove what was agreed.
+ */
+async function eraseVerificationData(tx: Tx, vault: Vault, tenantId: string, customerId: string): Promise<{ securityAnswers: number; biometricTemplates: number }> {
+  const answers = await sql`delete from verification_question_answers where tenant_id = ${tenantId} and customer_id = ${customerId}`.execute(tx);
+  const templates = await sql<{ id: string }>`delete from biometric_enrollments where tenant_id = ${tenantId} and customer_id = ${customerId} returning id`.execute(tx);
+  for (const { id } of templates.rows) await vault.shred(tx, tenantId, { table: 'biometric_enrollments', id });
+  return { securityAnswers: Number(answers.numAffectedRows ?? 0n), biometricTemplates: templates.rows.length };
 }
 
 /**
@@ -209,11 +227,18 @@ export async function eraseCustomer(tx: Tx, vault: Vault, tenantId: string, cust
   const shredded = await vault.shred(tx, tenantId, { table: 'customers', id: customer.id });
   await tx.updateTable('customers').set({ customer_number: erasedCustomerNumber(customer.id) }).where('tenant_id', '=', tenantId).where('id', '=', customer.id).execute();
   await insertHistory(tx, tenantId, keys.map((key): HistoryEvent => ({ customerId: customer.id, key, action: 'clear' })), actor, now);
-  const result: ErasureResult = { values: keys.length, ...shredded };
+  const verification = await eraseVerificationData(tx, vault, tenantId, customer.id);
+  const result: ErasureResult = { values: keys.length, ...shredded, ...verification };
   await recordCustomerEntry(
     tx,
     tenantId,
-    { actor, action: 'customer.erase', targets: { customer: customer.id }, lists: { cleared: keys }, details: { values: result.values, dataKey: result.dataKey, blindIndexes: result.blindIndexes, cardTokens: result.cardTokens } },
+    {
+      actor,
+      action: 'customer.erase',
+      targets: { customer: customer.id },
+      lists: { cleared: keys },
+      details: { values: result.values, dataKey: result.dataKey, blindIndexes: result.blindIndexes, cardTokens: result.cardTokens, securityAnswers: result.securityAnswers, biometricTemplates: result.biometricTemplates },
+    },
     now,
   );
   return result;

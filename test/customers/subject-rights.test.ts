@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptFieldValue, erasedCustomerNumber, loadCustomerRecord, purgeExpiredFields, startRetentionJob } from '../../src/customers/index.js';
+import { pdfSafe } from '../../src/customers/subject-rights-pdf.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createTestApp, type TestApp } from '../helpers/context.js';
 import { accept, bearerOf, createTenant, enroll, type SignedIn } from '../agents/helpers.js';
@@ -135,6 +136,28 @@ describe('export', () => {
     expect(res.body).not.toContain(PAN);
   });
 
+  it('gives the same content as a PDF document, with accents kept and other characters shown as "?"', async () => {
+    await t.ctx.ledger.sequenceAll(tenantId);
+    const res = await t.app.inject({ method: 'GET', url: `/v1/customers/${customerId}/export?format=pdf`, headers: bearerOf(officer.token) });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('application/pdf');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(String(res.headers['content-disposition'])).toMatch(/^attachment; filename="customer-export-[0-9a-f-]{36}\.pdf"$/);
+    const raw = res.rawPayload;
+    expect(raw.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(raw.subarray(-6).toString('latin1')).toMatch(/%%EOF\s*$/);
+    // The text the document shows: pdfkit writes the standard fonts' strings as hex (WinAnsi codes).
+    const shown = [...raw.toString('latin1').matchAll(/<([0-9a-f]+)>/gi)].map((m) => Buffer.from(m[1] as string, 'hex').toString('latin1')).join('');
+    expect(shown).toContain('Fern\u00e1ndez');
+    expect(shown).toContain(PLAIN.email);
+    expect(shown).toContain('created your record');
+    expect(shown).toContain(SCRIPT);
+    expect(shown).not.toContain(PAN);
+    expect(raw.toString('latin1')).not.toMatch(/\/(JavaScript|JS|OpenAction|Launch|URI)\b/);
+    // What the standard fonts cannot show becomes "?" (never dropped); control characters spaces.
+    expect(pdfSafe('Zo\u00eb \u738b \u20ac\u0007x\nok')).toBe('Zo\u00eb ? \u20ac x\nok');
+  });
+
   it('answers another tenant\'s customer exactly like an unknown one', async () => {
     const foreign = await exportOf(officer.token, otherTenantCustomerId);
     const unknown = await exportOf(officer.token, '0b7e6a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b');
@@ -148,7 +171,7 @@ describe('export', () => {
 
   it('is recorded in the ledger with ids only', async () => {
     const entries = (await ledgerEntries(t, tenantId)).filter((e) => e.action === 'customer.export');
-    expect(entries.length).toBe(2);
+    expect(entries.length).toBe(3); // JSON, HTML and PDF
     for (const e of entries) {
       expect(e.entry.targets).toEqual({ customer: customerId });
       expect(e.entry.actor).toEqual({ type: 'agent', id: officer.agentId });
