@@ -22,3 +22,5 @@ export { DEFAULT_VERIFICATION_SETTINGS, loadVerificationSettings, parseVerificat
 export { DEFAULT_EMAIL, DEFAULT_SMS, DEFAULT_VOICE, type Language, LANGUAGES, render, templateProblem } from './templates.js';
 export { registerVerificationRoutes, type VerificationRouteDeps } from './routes.js';
 export { createVerification, type Verification } from './setup.js';
+export { createRiskEngine, type Requirement, RISK_ACTIONS, type RiskAction, type RiskEngine, scoreRisk } from './risk/index.js';
+export { type BiometricProvider, type BiometricService, type Modality, ReferenceBiometricProvider } from './biometrics/index.js';

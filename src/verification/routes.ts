@@ -16,6 +16,14 @@ import { METHOD_IDS } from './levels.js';
 import { OTP_METHODS, VERIFICATION_SCOPE, type VerificationService, type VerificationStatus } from './service.js';
 import { loadVerificationSettings, saveVerificationSettings, verificationSettingsSchema } from './settings.js';
 import { LANGUAGES } from './templates.js';
+import type { DocumentMethod } from './document-method.js';
+import { registerMethodRoutes } from './questions/routes.js';
+import type { QuestionMethods } from './questions/service.js';
+import type { EventBus } from '../platform/events.js';
+import type { Logger } from '../platform/logger.js';
+import type { Vault } from '../vault/index.js';
+import { type BiometricService, registerBiometricRoutes } from './biometrics/index.js';
+import { registerRiskRoutes, type RiskEngine } from './risk/index.js';
 
 export interface VerificationRouteDeps {
   readonly db: Database;
@@ -23,6 +31,10 @@ export interface VerificationRouteDeps {
   readonly service: VerificationService;
   readonly authenticate: Authenticate;
   readonly authenticateService: AuthenticateService;
+  /** The question and document methods (setup.ts `methods`); their routes are left out without them. */
+  readonly methods?: { readonly questions: QuestionMethods; readonly document: DocumentMethod } | undefined;
+  /** The risk engine and biometrics (setup.ts `risk`, `biometrics`); their routes are left out without them. */
+  readonly riskAndBiometrics?: { readonly vault: Vault; readonly bus: EventBus; readonly logger: Logger; readonly risk: RiskEngine; readonly biometrics: BiometricService } | undefined;
 }
 
 const TAG = ['verification'];
@@ -105,14 +117,15 @@ export function registerVerificationRoutes(app: HttpApp, deps: VerificationRoute
           customerId: z.uuid().optional(),
           targetLevel: z.number().int().min(1).max(3).optional().describe('Level to reach (default: the tenant setting, 2).'),
           language: z.enum(LANGUAGES).optional().describe('Language of the messages (default: the customer\'s preferred language, else the tenant\'s).'),
+          callerNumber: z.string().min(3).max(32).optional().describe("The number the caller called from (the telephony platform's caller ID), for the risk engine. Only its blind index is kept."),
         }),
         response: { 201: statusView, ...errors },
       },
     },
     async (request, reply) => {
       const actor = await caller(request);
-      const { interactionId, customerId, targetLevel, language } = request.body;
-      const status = await service.start(actor, { interactionId, customerId, targetLevel: targetLevel as 1 | 2 | 3 | undefined, language });
+      const { interactionId, customerId, targetLevel, language, callerNumber } = request.body;
+      const status = await service.start(actor, { interactionId, customerId, targetLevel: targetLevel as 1 | 2 | 3 | undefined, language, callerNumber });
       return reply.code(201).send(view(status));
     },
   );
@@ -211,4 +224,11 @@ export function registerVerificationRoutes(app: HttpApp, deps: VerificationRoute
       return request.body;
     },
   );
+
+  const extra = deps.riskAndBiometrics;
+  if (extra !== undefined) {
+    registerRiskRoutes(app, { db, clock, vault: extra.vault, risk: extra.risk, authenticate, authenticateService });
+    registerBiometricRoutes(app, { db, clock, bus: extra.bus, logger: extra.logger, biometrics: extra.biometrics, authenticate, authenticateService, statusView, viewStatus: view });
+  }
+  if (deps.methods !== undefined) registerMethodRoutes(app, { ...deps.methods, authenticate, authenticateService, caller: (request) => caller(request), statusView, view });
 }

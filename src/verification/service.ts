@@ -24,6 +24,7 @@ import { CONTACT_FIELDS, enqueueCodeSend, type OtpDispatcher } from './dispatch.
 import { VerificationErrors } from './errors.js';
 import { type AssuranceLevel, assuranceLevel, type Evidence, isMethodId, METHODS, type MethodId, methodsThatRaise } from './levels.js';
 import { codeMac, codeMacKey, codeMatches, newCode } from './otp.js';
+import { recordSessionCaller } from './risk/service.js';
 import type { MethodRegistry } from './registry.js';
 import { loadVerificationSettings, type VerificationSettings } from './settings.js';
 import {
@@ -143,6 +144,20 @@ async function sessionFor(tx: Tx, actor: InteractionActor, sessionId: string, lo
     if (isAppError(error, InteractionErrors.not_found)) throw new AppError(VerificationErrors.not_found);
     throw error;
   }
+}
+
+/**
+ * For the modules beside this one (risk, biometrics): the session and its interaction if `actor`
+ * may act on them, `verification.not_found` otherwise (one answer for unknown, another tenant's
+ * and not yours).
+ */
+export async function findSessionFor(tx: Tx, actor: InteractionActor, sessionId: string, lock = false): Promise<{ session: SessionRow; interaction: Interaction }> {
+  return sessionFor(tx, actor, sessionId, lock);
+}
+
+/** For the modules beside this one: the interaction if `actor` may verify its caller (see interactionFor). */
+export async function findInteractionFor(tx: Tx, actor: InteractionActor, interactionId: string): Promise<Interaction> {
+  return interactionFor(tx, actor, interactionId);
 }
 
 /** The session's state now: an open session past its end is expired, even before anyone wrote it. */
@@ -288,6 +303,11 @@ export interface StartInput {
   readonly customerId?: string | undefined;
   readonly targetLevel?: AssuranceLevel | undefined;
   readonly language?: Language | undefined;
+  /**
+   * The number the caller called from (the IVR or telephony platform's caller ID), for the risk
+   * engine's calling-number signals. Only its blind index is kept (risk/service.ts).
+   */
+  readonly callerNumber?: string | undefined;
 }
 
 export function createVerificationService(deps: VerificationDeps) {
@@ -345,10 +365,11 @@ export function createVerificationService(deps: VerificationDeps) {
           session.achieved_level = interaction.verificationLevel;
         }
         await insertSession(tx, session);
+        if (input.callerNumber !== undefined) await recordSessionCaller(tx, vault, { tenantId: actor.tenantId, sessionId: session.id, customerId, callerNumber: input.callerNumber, now });
         await recordEntry(
           tx,
           actor.tenantId,
-          { actor: ledgerActor(actor), action: 'verification.start', targets: { session: session.id, interaction: interaction.id, customer: customerId }, details: { targetLevel: session.target_level, alreadyAt: interaction.verificationLevel } },
+          { actor: ledgerActor(actor), action: 'verification.start', targets: { session: session.id, interaction: interaction.id, customer: customerId }, details: { targetLevel: session.target_level, alreadyAt: interaction.verificationLevel, callerNumber: input.callerNumber !== undefined } },
           now,
         );
         return statusOf(tx, deps, session, settings, now);
@@ -486,6 +507,18 @@ export async function reportMethodResult(
   const result = await recordResult(tx, { actor, session, method, passed, settings, now });
   const fresh = (await findSession(tx, session.id)) ?? session;
   return { status: await statusOf(tx, { registry: args.registry }, fresh, settings, now), ...(result.alert === undefined ? {} : { alert: result.alert }) };
+}
+
+/**
+ * For the modules that run other methods: the session (locked) if `actor` may act on it and it is
+ * open, its interaction still carries its customer and the customer is not locked; the same
+ * errors as every other verification call otherwise.
+ */
+export async function usableSession(tx: Tx, actor: InteractionActor, sessionId: string, now: Date): Promise<SessionRow> {
+  const { session, interaction } = await sessionFor(tx, actor, sessionId, true);
+  assertUsable(session, interaction, now);
+  await assertNotLocked(tx, session.customer_id, now);
+  return session;
 }
 
 export type VerificationService = ReturnType<typeof createVerificationService>;

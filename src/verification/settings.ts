@@ -8,6 +8,8 @@ import { recordEntry } from '../ledger/record.js';
 import { METHOD_IDS } from './levels.js';
 import { LANGUAGES, templateProblem } from './templates.js';
 import { withVerificationTables } from './store.js';
+import { riskSettingsSchema } from './risk/settings.js';
+import { DEFAULT_QUESTION_SETTINGS, questionSettingsSchema } from './questions/settings.js';
 
 const template = (max: number) =>
   z
@@ -51,6 +53,8 @@ export const verificationSettingsSchema = z.strictObject({
     .max(METHOD_IDS.length)
     .refine((a) => new Set(a).size === a.length, 'each method once')
     .default(['otp_sms', 'questions_static', 'otp_email', 'questions_dynamic', 'document', 'otp_voice', 'ivr_pin', 'biometric_voice', 'biometric_face']),
+  /** Security questions (docs/verification.md, "Security questions"): N of M, attempts, enrollment, catalogue. */
+  questions: questionSettingsSchema.default(DEFAULT_QUESTION_SETTINGS),
   /** Language when the customer has no preference on file. */
   defaultLanguage: z.enum(LANGUAGES).default('es'),
   /** The name messages are signed with. */
@@ -60,6 +64,8 @@ export const verificationSettingsSchema = z.strictObject({
     .max(40)
     .regex(/^[\p{L}\p{N} .&'-]+$/u, 'letters, digits, spaces and . & \' -')
     .default('Custodia'),
+  /** Risk weights, thresholds, the level each action needs and business hours (risk/settings.ts). */
+  risk: riskSettingsSchema,
   /** Overrides of the shipped texts (src/verification/templates.ts), per language. */
   templates: z
     .strictObject({

@@ -15,11 +15,26 @@ import type { Vault } from '../vault/index.js';
 import { createOtpDispatcher, type OtpDispatcher, type OtpSenders, startOtpDispatcher } from './dispatch.js';
 import { MethodRegistry } from './registry.js';
 import { createVerificationService, otpMethodProviders, type VerificationService } from './service.js';
+import { biometricMethodProviders, type BiometricProvider, type BiometricService, createBiometricService, ReferenceBiometricProvider } from './biometrics/index.js';
+import { createRiskEngine, type RiskEngine } from './risk/index.js';
+import { type ContactSignalsFn, createContactSignals } from './contact/index.js';
+import { dnsServersFromEnv, MxChecker } from './contact/mx.js';
+import { createDocumentMethod, type DocumentMethod, documentMethodProvider } from './document-method.js';
+import { DEFAULT_GENERATORS } from './questions/dynamic.js';
+import { createQuestionMethods, questionMethodProviders, type QuestionMethods } from './questions/service.js';
 
 export interface Verification {
   readonly service: VerificationService;
   readonly dispatcher: OtpDispatcher;
   readonly registry: MethodRegistry;
+  /** Security questions and the document check (registered in `registry`). */
+  readonly methods: { readonly questions: QuestionMethods; readonly document: DocumentMethod };
+  /** Contact signals for the risk engine (contact/index.ts). */
+  readonly contactSignals: ContactSignalsFn;
+  /** The risk engine: the level each action needs for a caller now (risk/). */
+  readonly risk: RiskEngine;
+  /** Biometric consent, enrollment and verification (biometrics/; methods registered in `registry`). */
+  readonly biometrics: BiometricService;
   /** Starts the poller for codes left queued (a crash, a gateway down); `pollIntervalMs` 0: none. */
   start(pollIntervalMs: number): void;
   close(): Promise<void>;
@@ -39,17 +54,30 @@ export function sendersFromConfig(config: Config, logger: Logger): OtpSenders {
   return { sms, email, voice };
 }
 
-export function createVerification(deps: { config: Config; db: Database; clock: Clock; vault: Vault; logger: Logger; bus: EventBus; senders?: OtpSenders; dispatchOnRequest?: boolean }): Verification {
+export function createVerification(deps: { config: Config; db: Database; clock: Clock; vault: Vault; logger: Logger; bus: EventBus; senders?: OtpSenders; dispatchOnRequest?: boolean; biometricProvider?: BiometricProvider }): Verification {
   const senders = deps.senders ?? sendersFromConfig(deps.config, deps.logger);
   const dispatcher = createOtpDispatcher({ db: deps.db, clock: deps.clock, vault: deps.vault, logger: deps.logger, senders });
   const registry = new MethodRegistry();
   for (const provider of otpMethodProviders(dispatcher)) registry.register(provider);
+  for (const provider of questionMethodProviders(DEFAULT_GENERATORS)) registry.register(provider);
+  registry.register(documentMethodProvider());
+  const methodDeps = { db: deps.db, clock: deps.clock, vault: deps.vault, logger: deps.logger, bus: deps.bus, registry };
+  const methods = { questions: createQuestionMethods({ ...methodDeps, generators: DEFAULT_GENERATORS }), document: createDocumentMethod(methodDeps) };
+  const contactSignals = createContactSignals({ vault: deps.vault, mx: new MxChecker({ servers: dnsServersFromEnv(process.env) }) });
+  // The reference engine unless a vendor engine is given (docs/verification.md, "Biometrics").
+  const biometrics = createBiometricService({ vault: deps.vault, provider: deps.biometricProvider ?? new ReferenceBiometricProvider(), registry });
+  for (const provider of biometricMethodProviders()) registry.register(provider);
+  const risk = createRiskEngine({ vault: deps.vault, contactSignals });
   const service = createVerificationService({ db: deps.db, clock: deps.clock, vault: deps.vault, logger: deps.logger, bus: deps.bus, dispatcher, registry, ...(deps.dispatchOnRequest === undefined ? {} : { dispatchOnRequest: deps.dispatchOnRequest }) });
   let poller: { stop(): Promise<void> } | undefined;
   return {
     service,
     dispatcher,
     registry,
+    methods,
+    contactSignals,
+    risk,
+    biometrics,
     start(pollIntervalMs) {
       if (pollIntervalMs > 0 && poller === undefined) poller = startOtpDispatcher(dispatcher, { pollIntervalMs, logger: deps.logger });
     },
