@@ -16,7 +16,7 @@ import { AgentErrors } from './errors.js';
 import { makeTenantToken, tenantOfToken } from './tenant-tokens.js';
 
 /** What a key may be used for. Closed: a scope nobody checks grants nothing. */
-export const API_KEY_SCOPES = ['interactions:write', 'customers:read', 'customers:write', 'verification:write', 'payments:write', 'ledger:read', 'events:read'] as const;
+export const API_KEY_SCOPES = ['interactions:write', 'customers:read', 'customers:write', 'verification:write', 'payments:write', 'ledger:read', 'events:read', 'redaction:use'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export const apiKeyScopeSchema = z.enum(API_KEY_SCOPES);
 

@@ -13,6 +13,7 @@ import { ledgerCommand } from './commands/ledger.js';
 import { ledgerExportCommands } from './commands/ledger-export.js';
 import { migrateCommand } from './commands/migrate.js';
 import { platformTokenCommand } from './commands/platform-token.js';
+import { redactCommand } from './commands/redact.js';
 import { serveCommand } from './commands/serve.js';
 import { versionCommand } from './commands/version.js';
 import { EXIT_USAGE, reportError } from './output.js';
@@ -38,6 +39,7 @@ ledgerCommand(program);
 ledgerExportCommands(program);
 customersCommand(program);
 accessCommand(program);
+redactCommand(program);
 versionCommand(program);
 
 // Every (sub)command reports failures back here instead of exiting on its own.

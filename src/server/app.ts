@@ -14,6 +14,8 @@ import { registerCustomerRoutes, registerSubjectRightsRoutes } from '../customer
 import { AppError, ServerErrors } from '../platform/errors.js';
 import type { HttpApp } from '../platform/http.js';
 import { registerInteractionRoutes } from '../interactions/index.js';
+import { registerMessageRoutes } from '../interactions/messages-routes.js';
+import { registerRedactionRoutes } from '../redaction/index.js';
 import { registerLedgerRoutes } from '../ledger/routes.js';
 import { registerTenantRoutes } from '../tenants/index.js';
 import { createVerification, registerVerificationRoutes } from '../verification/index.js';
@@ -173,6 +175,8 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
   registerSmsRoutes(app, { clock: ctx.clock, auth: ctx.auth, sessions: ctx.sessions, authenticate });
   registerDeviceRoutes(app, { db: ctx.db, clock: ctx.clock, sessions: ctx.sessions, authenticate, bus: ctx.bus, logger: ctx.logger });
   registerInteractionRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
+  registerMessageRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
+  registerRedactionRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerAccessRoutes(app, {
     db: ctx.db,
     clock: ctx.clock,
@@ -189,7 +193,15 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
   const verification = createVerification({ config, db: ctx.db, clock: ctx.clock, vault: ctx.vault, logger: ctx.logger, bus: ctx.bus });
   verification.start(config.jobPollIntervalMs);
   app.addHook('onClose', () => verification.close());
-  registerVerificationRoutes(app, { db: ctx.db, clock: ctx.clock, service: verification.service, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
+  registerVerificationRoutes(app, {
+    db: ctx.db,
+    clock: ctx.clock,
+    service: verification.service,
+    methods: verification.methods,
+    authenticate,
+    authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }),
+    riskAndBiometrics: { vault: ctx.vault, bus: ctx.bus, logger: ctx.logger, risk: verification.risk, biometrics: verification.biometrics },
+  });
   registerPages(app);
 
   await app.ready();

@@ -18,6 +18,8 @@ import '../customers/errors.js';
 import '../db/errors.js';
 import '../interactions/errors.js';
 import '../ledger/errors.js';
+import '../redaction/errors.js';
+import '../redaction/routes-errors.js';
 import '../demo/errors.js';
 import '../tenants/errors.js';
 import '../vault/errors.js';

@@ -366,6 +366,12 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       data_keys: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
       // Interactions (0011) are closed, never deleted; their history is append-only.
       interaction_events: ['INSERT', 'SELECT'],
+      // Messages and redaction (0016): messages and policy versions are never changed; a held-back
+      // transcript tail is replaced and deleted; each decryption is a record.
+      interaction_message_streams: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+      interaction_messages: ['INSERT', 'SELECT'],
+      redaction_decryptions: ['INSERT', 'SELECT'],
+      redaction_policies: ['INSERT', 'SELECT'],
       interactions: ['INSERT', 'SELECT', 'UPDATE'],
       invitations: ['INSERT', 'SELECT', 'UPDATE'],
       jobs: ['INSERT', 'SELECT', 'UPDATE'],
@@ -392,6 +398,15 @@ describe(`what the migrations leave behind on ${backend}`, () => {
       verification_results: ['INSERT', 'SELECT'],
       verification_sessions: ['INSERT', 'SELECT', 'UPDATE'],
       verification_settings: ['INSERT', 'SELECT', 'UPDATE'],
+      // Verification questions (0014): answers are replaced as a set; challenges are answered once.
+      verification_question_answers: ['DELETE', 'INSERT', 'SELECT'],
+      verification_question_challenges: ['INSERT', 'SELECT', 'UPDATE'],
+      // Verification risk and biometrics (0015): calling numbers are a history; consents are
+      // withdrawn, never deleted; an enrollment is replaced or removed, never edited.
+      verification_session_callers: ['INSERT', 'SELECT'],
+      verification_fraud_numbers: ['DELETE', 'INSERT', 'SELECT'],
+      biometric_consents: ['INSERT', 'SELECT', 'UPDATE'],
+      biometric_enrollments: ['DELETE', 'INSERT', 'SELECT'],
     });
   });
 

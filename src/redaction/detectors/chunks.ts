@@ -1,0 +1,150 @@
+/**
+ * Number chunks: the candidates every numeric detector (cards, ids, phones, dates, IPv4) looks at.
+ *
+ * A chunk is a maximal run of digit groups joined by short separators (1 to 3 characters among
+ * space, `-`, `.`, `/`, `(`, `)`), that does not touch a letter or digit on its left (so `AB1234`
+ * and `v2` are not chunks: product codes and versions). After the last group the scanner notes a
+ * single trailing letter (`12345678Z`, `12.345.678-K`) and whether the chunk is glued to a word on
+ * its right (`123abc`). One left-to-right pass; each character is looked at a bounded number of
+ * times.
+ */
+import type { Language, Span } from '../types.js';
+import type { ScanText } from '../text.js';
+import { isAlnumCode, isDigitCode } from '../text.js';
+
+export interface Chunk {
+  /** Offset of the first digit (a leading `+` or `(` is in `prefixStart`). */
+  readonly start: number;
+  readonly end: number;
+  /** Offset of a leading `+` or `(`; equals start when there is none. */
+  readonly prefixStart: number;
+  readonly plus: boolean;
+  readonly groupStart: number[];
+  readonly groupEnd: number[];
+  /** Digits of each group. */
+  readonly groups: string[];
+  /** Separator text between group k-1 and k (index 0 is ''). */
+  readonly seps: string[];
+  /** A single letter after the last group (folded), with its end offset; null if none. */
+  readonly suffix: { letter: string; end: number; spaced: boolean } | null;
+  /** The chunk continues a code on its left (`PED-2024-...`, `A/123`): not a number of its own. */
+  readonly gluedLeft: boolean;
+  /** The last group runs straight into letters (`123abc`): not a number of its own. */
+  readonly gluedRight: boolean;
+}
+
+export interface DetectContext {
+  readonly s: ScanText;
+  readonly lang: Language;
+  readonly chunks: readonly Chunk[];
+  readonly out: Span[];
+}
+
+function isSepCode(c: number): boolean {
+  return c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41;
+}
+
+export function scanChunks(s: ScanText): Chunk[] {
+  const codes = s.codes;
+  const n = codes.length;
+  const chunks: Chunk[] = [];
+  let i = 0;
+  while (i < n) {
+    const c = codes[i] as number;
+    if (!isDigitCode(c) || (i > 0 && isAlnumCode(codes[i - 1] as number))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let prefixStart = start;
+    let plus = false;
+    if (start > 0 && codes[start - 1] === 40) prefixStart = start - 1;
+    if (prefixStart > 0 && codes[prefixStart - 1] === 43) {
+      plus = true;
+      prefixStart--;
+    } else if (prefixStart > 1 && codes[prefixStart - 1] === 32 && codes[prefixStart - 2] === 43) {
+      plus = true;
+      prefixStart -= 2;
+    }
+    const groupStart: number[] = [];
+    const groupEnd: number[] = [];
+    const groups: string[] = [];
+    const seps: string[] = [''];
+    let j = i;
+    for (;;) {
+      const gs = j;
+      while (j < n && isDigitCode(codes[j] as number)) j++;
+      groupStart.push(gs);
+      groupEnd.push(j);
+      groups.push(s.folded.slice(gs, j));
+      // Look for a separator of 1..3 characters followed by a digit.
+      let k = j;
+      while (k < n && k - j < 3 && isSepCode(codes[k] as number)) k++;
+      // ". " and ", " end a sentence or a list item: "CVV 598. 4022..." is two numbers.
+      const sentenceBreak = k - j >= 2 && codes[j] === 46 && codes[j + 1] === 32;
+      if (k > j && k < n && isDigitCode(codes[k] as number) && !sentenceBreak) {
+        seps.push(s.folded.slice(j, k));
+        j = k;
+        continue;
+      }
+      break;
+    }
+    let end = j;
+    let suffix: { letter: string; end: number; spaced: boolean } | null = null;
+    let gluedRight = false;
+    if (j < n && isAlnumCode(codes[j] as number)) {
+      // Letter straight after digits: a single letter is a check letter (DNI, RUT K); more is a code.
+      if (j + 1 >= n || !isAlnumCode(codes[j + 1] as number)) suffix = { letter: s.folded[j] as string, end: j + 1, spaced: false };
+      else gluedRight = true;
+    } else if (j + 1 < n && (codes[j] === 45 || codes[j] === 32) && isAlnumCode(codes[j + 1] as number) && !isDigitCode(codes[j + 1] as number)) {
+      if (j + 2 >= n || !isAlnumCode(codes[j + 2] as number)) suffix = { letter: s.folded[j + 1] as string, end: j + 2, spaced: codes[j] === 32 };
+    }
+    const left = start > 0 ? (codes[start - 1] as number) : 32;
+    const gluedLeft = (left === 45 || left === 47 || left === 95) && start > 1 && isAlnumCode(codes[start - 2] as number);
+    chunks.push({ start, end, prefixStart, plus, groupStart, groupEnd, groups, seps, suffix, gluedRight, gluedLeft });
+    // Skip past the chunk (and anything glued to it) so its inner digits never start a chunk.
+    end = j;
+    while (end < n && isAlnumCode(codes[end] as number)) end++;
+    i = end;
+  }
+  return chunks;
+}
+
+/** Whether groups from..end hold at least `min` digits; stops counting there (O(min), not O(groups)). */
+export function hasDigits(ch: Chunk, from: number, min: number): boolean {
+  let total = 0;
+  for (let g = from; g < ch.groups.length; g++) {
+    total += (ch.groups[g] as string).length;
+    if (total >= min) return true;
+  }
+  return false;
+}
+
+export function digitCount(ch: Chunk, from: number, to: number): number {
+  let total = 0;
+  for (let g = from; g <= to; g++) total += (ch.groups[g] as string).length;
+  return total;
+}
+
+export function joinGroups(ch: Chunk, from: number, to: number): string {
+  let out = '';
+  for (let g = from; g <= to; g++) out += ch.groups[g] as string;
+  return out;
+}
+
+/** Whether every separator inside groups [from..to] is one of `allowed` (exact strings). */
+export function sepsIn(ch: Chunk, from: number, to: number, allowed: readonly string[]): boolean {
+  for (let g = from + 1; g <= to; g++) if (!allowed.includes(ch.seps[g] as string)) return false;
+  return true;
+}
+
+/** Group lengths of [from..to] as a dash-joined key, e.g. `3-3-3-2`. */
+export function shape(ch: Chunk, from: number, to: number): string {
+  let out = '';
+  for (let g = from; g <= to; g++) out += (g === from ? '' : '-') + (ch.groups[g] as string).length;
+  return out;
+}
+
+export function emit(ctx: DetectContext, type: Span['type'], start: number, end: number, confidence: number, rule: string): void {
+  ctx.out.push({ type, start, end, confidence, rule });
+}

@@ -1,0 +1,136 @@
+/**
+ * E-mail addresses (scanned outwards from each `@`, bounded by the RFC 5321 lengths) and IP
+ * addresses (IPv4 from number chunks, IPv6 from runs of hex digits and colons; both confirmed by
+ * node:net isIP).
+ */
+import { isIP } from 'node:net';
+import { cueBefore, isDigitCode, type ScanText, TOK_LETTER, tokenText } from '../text.js';
+import { type DetectContext, emit } from './chunks.js';
+
+const VERSION_CUES = new Set(['v', 'version', 'versao', 'build', 'release']);
+
+function isLocalCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+}
+
+function isDomainCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45;
+}
+
+export function detectEmails(ctx: DetectContext): void {
+  const codes = ctx.s.codes;
+  const n = codes.length;
+  let from = 0;
+  for (;;) {
+    const at = ctx.s.folded.indexOf('@', from);
+    if (at < 0) return;
+    from = at + 1;
+    let l = at;
+    while (l > 0 && at - l < 64 && isLocalCode(codes[l - 1] as number)) l--;
+    while (l < at && (codes[l] === 46 || codes[l] === 45)) l++;
+    if (l === at || codes[at - 1] === 46) continue;
+    let r = at + 1;
+    while (r < n && r - at <= 253 && isDomainCode(codes[r] as number)) r++;
+    while (r > at + 1 && (codes[r - 1] === 46 || codes[r - 1] === 45)) r--;
+    // The last label must be a top-level domain: two or more letters.
+    let dot = r - 1;
+    while (dot > at && codes[dot] !== 46) dot--;
+    if (dot <= at + 1 || r - dot - 1 < 2) continue;
+    let tld = true;
+    for (let k = dot + 1; k < r; k++) if (!((codes[k] as number) >= 97 && (codes[k] as number) <= 122)) tld = false;
+    if (!tld) continue;
+    emit(ctx, 'EMAIL', l, r, 0.99, 'email:syntax');
+    from = r;
+  }
+}
+
+export function detectIpAddresses(ctx: DetectContext): void {
+  const s = ctx.s;
+  for (const ch of ctx.chunks) {
+    const last = ch.groups.length - 1;
+    for (let g = 0; g + 3 <= last; g++) {
+      if (g > 0 && ch.seps[g] === '.') continue;
+      let ok = true;
+      for (let k = 1; k <= 3; k++) if (ch.seps[g + k] !== '.') ok = false;
+      if (!ok || (g + 4 <= last && ch.seps[g + 4] === '.')) continue;
+      const start = ch.groupStart[g] as number;
+      const end = ch.groupEnd[g + 3] as number;
+      if (g + 3 === last && ch.gluedRight) continue;
+      if (isIP(s.text.slice(start, end).normalize('NFKC')) !== 4) continue;
+      if (cueBefore(s, start, VERSION_CUES, 2, 20)) continue;
+      emit(ctx, 'IP_ADDRESS', start, end, 0.9, 'ip:v4');
+    }
+  }
+  // IPv6: a run of hex digits, colons and dots (embedded IPv4) with at least two colons.
+  const codes = s.codes;
+  const n = codes.length;
+  let i = s.folded.indexOf(':');
+  while (i >= 0 && i < n) {
+    let l = i;
+    while (l > 0 && isHexColon(codes[l - 1] as number)) l--;
+    let r = i;
+    while (r < n && (isHexColon(codes[r] as number) || codes[r] === 46)) r++;
+    if (r - l > 45) {
+      i = s.folded.indexOf(':', r);
+      continue;
+    }
+    while (r > l && (codes[r - 1] === 46 || (codes[r - 1] === 58 && codes[r - 2] !== 58))) r--;
+    const before = l > 0 ? (codes[l - 1] as number) : 32;
+    const after = r < n ? (codes[r] as number) : 32;
+    let colons = 0;
+    let hex = 0;
+    for (let k = l; k < r; k++) {
+      if (codes[k] === 58) colons++;
+      else if (codes[k] !== 46) hex++;
+    }
+    const boundary = !isWordCode(before) && !isWordCode(after);
+    if (boundary && colons >= 2 && hex >= 2 && isIP(s.folded.slice(l, r)) === 6) {
+      emit(ctx, 'IP_ADDRESS', l, r, 0.95, 'ip:v6');
+    }
+    i = s.folded.indexOf(':', Math.max(r, i + 1));
+  }
+}
+
+function isHexColon(c: number): boolean {
+  return isDigitCode(c) || (c >= 97 && c <= 102) || c === 58;
+}
+
+function isWordCode(c: number): boolean {
+  return isDigitCode(c) || (c >= 97 && c <= 122);
+}
+
+const AT_WORDS = new Set(['arroba', 'at']);
+const DOT_WORDS = new Set(['punto', 'ponto', 'dot']);
+const LOCAL_JOINERS = new Set(['punto', 'ponto', 'dot', 'guion', 'hifen', 'underscore', 'dash']);
+const TLDS = new Set(['com', 'net', 'org', 'edu', 'gov', 'es', 'pt', 'br', 'mx', 'co', 'ar', 'cl', 'pe', 'us', 'uk', 'io', 'info', 'biz']);
+
+function spaced(s: ScanText, t: number): boolean {
+  return t + 1 < s.tokenCount && (s.tokStart[t + 1] as number) - (s.tokEnd[t] as number) === 1 && s.codes[s.tokEnd[t] as number] === 32;
+}
+
+/**
+ * E-mail addresses read aloud: "juan punto perez arroba gmail punto com", "john dot smith at
+ * gmail dot com". The domain must end in a known top-level domain after a "dot" word, so "at
+ * home" or "arroba" alone never match.
+ */
+export function detectSpokenEmails(ctx: DetectContext): void {
+  const s = ctx.s;
+  for (let t = 1; t + 3 < s.tokenCount; t++) {
+    if (!((s.tokFlags[t] as number) & TOK_LETTER) || !AT_WORDS.has(tokenText(s, t))) continue;
+    if (!spaced(s, t - 1) || !spaced(s, t)) continue;
+    // Domain: label (dot label)+, ending in a TLD.
+    let u = t + 1;
+    let end = -1;
+    while (u + 2 < s.tokenCount && spaced(s, u) && spaced(s, u + 1) && DOT_WORDS.has(tokenText(s, u + 1)) && u - t < 8) {
+      u += 2;
+      if (TLDS.has(tokenText(s, u))) end = u;
+    }
+    if (end < 0) continue;
+    // Local part: label (joiner label)*.
+    let l = t - 1;
+    while (l >= 2 && l > t - 8 && spaced(s, l - 2) && spaced(s, l - 1) && LOCAL_JOINERS.has(tokenText(s, l - 1))) l -= 2;
+    if (AT_WORDS.has(tokenText(s, l)) || DOT_WORDS.has(tokenText(s, l))) continue;
+    emit(ctx, 'EMAIL', s.tokStart[l] as number, s.tokEnd[end] as number, 0.85, 'email:spoken');
+    t = end;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Which of es, pt, en a text is written in, from function words and letters peculiar to each
+ * (ñ, ¿, ¡ for Spanish; ã, õ, ç and "não", "você" for Portuguese). Looks at the first 4,000
+ * characters at most, so the cost does not grow with the input. Ties and texts with no evidence
+ * (digits only) fall back to `fallback` (English by default).
+ */
+import { type ScanText, scanText, TOK_DIGIT, TOK_LETTER } from './text.js';
+import type { Language } from './types.js';
+
+const SAMPLE = 4000;
+
+const WORDS: ReadonlyMap<string, readonly [number, number, number]> = new Map(Object.entries({
+  // weights for [es, pt, en]
+  el: [2, 0, 0], los: [2, 0, 0], las: [2, 0, 0], del: [2, 0, 0], y: [2, 0, 0], es: [1, 0, 0], mi: [2, 0, 0], su: [1, 0, 0],
+  usted: [3, 0, 0], gracias: [3, 0, 0], hola: [3, 0, 0], tarjeta: [3, 0, 0], numero: [1, 1, 0], pero: [2, 0, 0], muy: [2, 0, 0],
+  buenos: [2, 0, 0], dias: [1, 1, 0], senor: [2, 0, 0], llamo: [3, 0, 0], tengo: [2, 1, 0], esta: [1, 1, 0], con: [1, 0, 0], por: [1, 1, 0], favor: [1, 1, 0],
+  que: [1, 1, 0], de: [1, 1, 0], en: [1, 0, 0], un: [1, 0, 0], una: [1, 0, 0], lo: [1, 0, 0], le: [1, 0, 0], se: [1, 1, 0], no: [1, 0, 1], para: [1, 1, 0],
+  o: [0, 1, 0], os: [0, 2, 0], as: [0, 1, 1], do: [0, 2, 1], da: [0, 2, 0], dos: [0, 1, 0], das: [0, 2, 0], e: [0, 2, 0], em: [0, 2, 0], um: [0, 2, 0], uma: [0, 2, 0],
+  nao: [0, 3, 0], voce: [0, 3, 0], obrigado: [0, 3, 0], obrigada: [0, 3, 0], ola: [0, 2, 0], cartao: [0, 3, 0], meu: [0, 3, 0], minha: [0, 3, 0], sim: [0, 2, 0],
+  bom: [0, 2, 0], com: [0, 2, 0], ao: [0, 2, 0], na: [0, 2, 0], senhor: [0, 3, 0], senhora: [0, 3, 0], chamo: [0, 3, 0], tenho: [0, 2, 0], esse: [0, 1, 0], isso: [0, 2, 0],
+  the: [0, 0, 3], and: [0, 0, 2], of: [0, 0, 2], to: [0, 0, 2], is: [0, 0, 2], my: [0, 0, 3], your: [0, 0, 3], you: [0, 0, 2], i: [0, 0, 2], it: [0, 0, 2], this: [0, 0, 2],
+  that: [0, 0, 2], for: [0, 0, 1], with: [0, 0, 2], hello: [0, 0, 3], thanks: [0, 0, 3], thank: [0, 0, 3], card: [0, 0, 3], number: [0, 0, 2], please: [0, 0, 3], can: [0, 0, 2], have: [0, 0, 2], what: [0, 0, 2],
+} as Record<string, readonly [number, number, number]>));
+
+export function detectLanguage(text: string, fallback: Language = 'en'): Language {
+  return detectLanguageFromScan(scanText(text.length > SAMPLE ? text.slice(0, SAMPLE) : text), fallback);
+}
+
+/** {@link detectLanguage} on a text already scanned (detect() scans once for everything). */
+export function detectLanguageFromScan(s: ScanText, fallback: Language = 'en'): Language {
+  const text = s.text;
+  const n = Math.min(text.length, SAMPLE);
+  let es = 0;
+  let pt = 0;
+  let en = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i) | 0x20;
+    if (c === 0xf1 || c === 0xbf || c === 0xa1) es += 3; // ñ Ñ ¿ ¡
+    else if (c === 0xe3 || c === 0xf5 || c === 0xe7) pt += 3; // ã õ ç (and capitals)
+  }
+  for (let t = 0; t < s.tokenCount && (s.tokStart[t] as number) < n; t++) {
+    const f = s.tokFlags[t] as number;
+    if (f & TOK_DIGIT || !(f & TOK_LETTER) || (s.tokEnd[t] as number) - (s.tokStart[t] as number) > 8) continue;
+    const w = WORDS.get(s.folded.slice(s.tokStart[t], s.tokEnd[t]));
+    if (w === undefined) continue;
+    es += w[0];
+    pt += w[1];
+    en += w[2];
+  }
+  if (es === 0 && pt === 0 && en === 0) return fallback;
+  if (es > pt && es >= en) return 'es';
+  if (pt > es && pt >= en) return 'pt';
+  if (en > es && en > pt) return 'en';
+  return fallback;
+}

@@ -1,0 +1,113 @@
+/**
+ * Applies a policy's operators to the detections in a text. The output keeps, for each
+ * replacement, its type, operator, input and output offsets, rule and confidence: never the value.
+ */
+import { AppError } from '../platform/errors.js';
+import { detectWithLanguage } from './detect.js';
+import { RedactionErrors } from './errors.js';
+import { applyAsync, applySync, type OperatorBackend } from './operators.js';
+import { DEFAULT_REDACTION_POLICY, isAsyncOperator, type Operator, operatorFor, type RedactionPolicy } from './policy.js';
+import type { EntityType, Language, Span } from './types.js';
+
+export interface Replacement {
+  type: EntityType;
+  operator: Operator['kind'];
+  /** Offsets in the input. */
+  start: number;
+  end: number;
+  /** Offsets of the replacement in the output. */
+  outputStart: number;
+  outputEnd: number;
+  rule: string;
+  confidence: number;
+}
+
+export interface RedactOptions {
+  language?: Language;
+  policy?: RedactionPolicy;
+  backend?: OperatorBackend;
+}
+
+export interface RedactResult {
+  text: string;
+  language: Language;
+  replacements: Replacement[];
+  counts: Partial<Record<EntityType, number>>;
+}
+
+/** Assembles the output from the spans and their replacement strings. */
+export function assemble(text: string, spans: readonly Span[], outputs: readonly string[], policy: RedactionPolicy, inputOffset = 0, outputOffset = 0) {
+  const parts: string[] = [];
+  const replacements: Replacement[] = [];
+  const counts: Partial<Record<EntityType, number>> = {};
+  let pos = 0;
+  let outLen = outputOffset;
+  for (let i = 0; i < spans.length; i++) {
+    const sp = spans[i] as Span;
+    const before = text.slice(pos, sp.start);
+    parts.push(before);
+    outLen += before.length;
+    const rep = outputs[i] as string;
+    parts.push(rep);
+    replacements.push({
+      type: sp.type,
+      operator: operatorFor(policy, sp.type).kind,
+      start: sp.start + inputOffset,
+      end: sp.end + inputOffset,
+      outputStart: outLen,
+      outputEnd: outLen + rep.length,
+      rule: sp.rule,
+      confidence: sp.confidence,
+    });
+    outLen += rep.length;
+    counts[sp.type] = (counts[sp.type] ?? 0) + 1;
+    pos = sp.end;
+  }
+  parts.push(text.slice(pos));
+  return { text: parts.join(''), replacements, counts };
+}
+
+function prepare(text: string, options: RedactOptions) {
+  if (typeof text !== 'string') throw new TypeError('redact: text must be a string');
+  const policy = options.policy ?? DEFAULT_REDACTION_POLICY;
+  const { spans, language } = detectWithLanguage(text, {
+    ...(options.language === undefined ? {} : { language: options.language }),
+    ...(policy.minConfidence === undefined ? {} : { minConfidence: policy.minConfidence }),
+  });
+  return { policy, language, spans };
+}
+
+/**
+ * Detects and replaces personal data according to `policy` (default: tag everything).
+ *
+ * @example
+ * ```ts
+ * const out = await redact('my card is 4111 1111 1111 1111', { language: 'en' });
+ * out.text; // 'my card is <CARD_NUMBER>'
+ * out.counts; // { CARD_NUMBER: 1 }
+ * ```
+ */
+export async function redact(text: string, options: RedactOptions = {}): Promise<RedactResult> {
+  const { policy, language, spans } = prepare(text, options);
+  const outputs = await Promise.all(spans.map((sp) => applyAsync(operatorFor(policy, sp.type), sp.type, text.slice(sp.start, sp.end), options.backend)));
+  return { language, ...assemble(text, spans, outputs, policy) };
+}
+
+/** Throws redaction.async_operator if the policy names `encrypt` or `tokenize` anywhere. */
+export function assertSyncPolicy(policy: RedactionPolicy): void {
+  const ops = [policy.defaultOperator, ...Object.values(policy.operators)];
+  const bad = ops.find((op) => op !== undefined && isAsyncOperator(op));
+  if (bad !== undefined) throw new AppError(RedactionErrors.async_operator, { details: { operator: bad.kind } });
+}
+
+/**
+ * {@link redact} without a promise, for `redact`, `mask`, `tag` and `hash`. A policy that names
+ * `encrypt` or `tokenize` (for any type, whether or not the text holds one) throws
+ * `redaction.async_operator`, so the outcome does not depend on the text.
+ */
+export function redactSync(text: string, options: RedactOptions = {}): RedactResult {
+  assertSyncPolicy(options.policy ?? DEFAULT_REDACTION_POLICY);
+  const { policy, language, spans } = prepare(text, options);
+  const outputs = spans.map((sp) => applySync(operatorFor(policy, sp.type), sp.type, text.slice(sp.start, sp.end), options.backend));
+  return { language, ...assemble(text, spans, outputs, policy) };
+}
