@@ -69,6 +69,7 @@ import { newId } from '../src/platform/ids.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createEnvKeyProvider } from '../src/vault/key-providers/env-provider.js';
 import { emitter, median, now, percentile, progressReporter, round2, round3 } from './lib/stats.js';
+import { seededRandom } from '../src/platform/seeded-random.js';
 
 const BENCH = 'ledger';
 const emit = emitter(BENCH);
@@ -130,17 +131,7 @@ const DEFAULTS = loadConfig({ env: {} });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A small seeded PRNG (mulberry32), so every run proves the same indices. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 function latencySummary(latencies: readonly number[]): { p50_ms: number; p95_ms: number; p99_ms: number; max_ms: number } {
   const sorted = [...latencies].sort((a, b) => a - b);

@@ -54,6 +54,7 @@ import { hkdfSha256, hmacSha256 } from '../src/vault/kdf.js';
 import { SecretKey } from '../src/vault/secret-key.js';
 import { normalizeForIndex } from '../src/vault/vault.js';
 import { emitter, median, now, percentile, round2, round3 } from './lib/stats.js';
+import { seededRandom } from '../src/platform/seeded-random.js';
 
 const BENCH = 'vault';
 const emit = emitter(BENCH);
@@ -94,17 +95,7 @@ function positiveInt(name: string, value: string | undefined): number {
 }
 
 
-/** A small seeded PRNG (mulberry32), so every run looks up the same phones. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 // ---------------------------------------------------------------------------------------------
 // database, tenant, vaults

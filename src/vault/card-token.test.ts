@@ -9,6 +9,7 @@ import {
   parsePan,
 } from './card-token.js';
 import { VaultErrors } from './errors.js';
+import { seededRandom } from '../platform/seeded-random.js';
 
 /** Published test card numbers (card networks' and gateways' documentation). */
 const TEST_PANS = [
@@ -29,17 +30,7 @@ const TEST_PANS = [
   '4000000000000000006', // 19 digits (Visa test range)
 ];
 
-/** Deterministic PRNG (mulberry32) so that a failing property case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 /** A random Luhn-valid PAN of the given length: random body, computed check digit. */
 function randomPan(random: () => number, length: number): string {

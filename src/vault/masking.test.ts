@@ -4,18 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { luhnValid, makeCardToken } from './card-token.js';
 import { DATE_MASK, FREE_TEXT_MASK, MASK_FIELD_TYPES, MASK_PLACEHOLDER, type MaskFieldType, maskValue } from './masking.js';
 import { normalizePhone } from './normalize.js';
+import { seededRandom } from '../platform/seeded-random.js';
 
-/** Deterministic PRNG (mulberry32) so that a failing property case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const digitsOf = (s: string): string => s.replace(/[^0-9]/g, '');
 

@@ -4,17 +4,7 @@
  * tables), so that a shared mistake is unlikely. Only used to make extra valid samples.
  */
 
-/** Deterministic PRNG (mulberry32) so that a failing property case can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as prng } from '../../src/platform/seeded-random.js';
 
 export function randomDigits(random: () => number, n: number): string {
   return Array.from({ length: n }, () => String(Math.floor(random() * 10))).join('');

@@ -7,18 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { cosine, REFERENCE_THRESHOLD, ReferenceBiometricProvider, unitEmbedding } from '../../src/verification/biometrics/index.js';
 import type { ConsentRecord } from '../../src/verification/biometrics/index.js';
+import { seededGaussian } from '../../src/platform/seeded-random.js';
 
-function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+const gaussian = seededGaussian;
 
 const DIM = 192;
 const PAIRS = 2_000;

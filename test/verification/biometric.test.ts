@@ -10,19 +10,9 @@ import { bearerOf } from '../agents/helpers.js';
 import { createTestApp, type TestApp } from '../helpers/context.js';
 import { api, type ContactCenter, contactCenter, expectProblem, expectStatus, person, type Reply, UNKNOWN_ID } from '../interactions/helpers.js';
 import { openInteraction } from './helpers.js';
+import { seededGaussian } from '../../src/platform/seeded-random.js';
 
-/** A seeded generator (mulberry32) and normal draws (Box-Muller): the same vectors every run. */
-function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+const gaussian = seededGaussian;
 
 const DIM = 192;
 const draw = gaussian(2026);
