@@ -1,9 +1,9 @@
 /**
  * ISO 3166-1 country codes, alpha-2 with alpha-3, as shipped by Debian's iso-codes 4.15.0
  * (iso_3166-1.json, which tracks the ISO 3166 Maintenance Agency's list): 249 entries, each
- * written `AAXXX` (alpha-2 then alpha-3). BIC validation needs the alpha-2 set; MRZ issuing
- * states and nationalities are alpha-3 (ICAO Doc 9303 Part 3, section 5) and are reported as
- * alpha-2.
+ * written as five letters, the alpha-2 code then the alpha-3 code (`ESESP`). BIC validation
+ * needs the alpha-2 set; MRZ issuing states and nationalities are alpha-3 (ICAO Doc 9303
+ * Part 3, section 5) and are reported as alpha-2.
  */
 const ISO_3166_1 =
   'ADAND AEARE AFAFG AGATG AIAIA ALALB AMARM AOAGO AQATA ARARG ASASM ATAUT AUAUS AWABW AXALA AZAZE ' +

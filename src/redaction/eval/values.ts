@@ -288,5 +288,7 @@ export function bic(r: Prng): string {
   const banks = ['BSCH', 'CAIX', 'BBVA', 'SABB', 'CGDI', 'BCOM', 'ITAU', 'BRAS', 'NWBK', 'CHAS', 'DEUT', 'BNPA', 'BKCH', 'BCHI'];
   const countries = ['ES', 'ES', 'PT', 'BR', 'GB', 'US', 'DE', 'FR', 'CL', 'MX'];
   const loc = r.pick(['MM', 'BB', 'PL', 'SP', '2L', '33', 'FF', 'PP', 'RJ']);
-  return r.pick(banks) + r.pick(countries) + loc + (r.chance(0.4) ? r.pick(['XXX', '123', 'BCN', '001']) : '');
+  // Branch codes: ISO 9362's "primary office" code is three X letters.
+  const primaryOffice = 'X'.repeat(3);
+  return r.pick(banks) + r.pick(countries) + loc + (r.chance(0.4) ? r.pick([primaryOffice, '123', 'BCN', '001']) : '');
 }
