@@ -9,7 +9,7 @@
  */
 import { sql } from 'kysely';
 import { assertDataAccess, type Role, type Session } from '../agents/index.js';
-import { ALERT_CHANNEL, raiseAlert } from '../agents/alerts.js';
+import { announceAlert, raiseAlert } from '../agents/alerts.js';
 import { loadSecuritySettings } from '../agents/settings.js';
 import { CustomerErrors } from '../customers/index.js';
 import type { Database } from '../db/index.js';
@@ -70,7 +70,7 @@ export function createBreakGlass(deps: BreakGlassDeps) {
         const alert = await raiseAlert(tx, { tenantId: session.tenantId, kind: 'access.break_glass', agentId: session.agentId, details: { minutes }, targets: { breakGlass: id, customer: input.customerId }, now });
         return { id, expiresAt, alert };
       });
-      await deps.bus.publish(ALERT_CHANNEL, { tenantId: session.tenantId, id: outcome.alert.id, kind: outcome.alert.kind }).catch((error: unknown) => deps.logger.error({ err: error }, 'could not publish a security alert'));
+      await announceAlert(deps.bus, deps.logger, { tenantId: session.tenantId, id: outcome.alert.id, kind: outcome.alert.kind });
       return { id: outcome.id, agentId: session.agentId, customerId: input.customerId, justification, createdAt: now, expiresAt: outcome.expiresAt, endedAt: null, reviewState: 'open', reviewedBy: null, reviewedAt: null };
     },
 

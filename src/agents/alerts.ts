@@ -4,7 +4,9 @@
  */
 import type { Tx } from '../db/index.js';
 import { recordEntry } from '../ledger/record.js';
+import type { EventBus } from '../platform/events.js';
 import { newId } from '../platform/ids.js';
+import type { Logger } from '../platform/logger.js';
 
 export const ALERT_CHANNEL = 'security.alerts';
 
@@ -45,4 +47,12 @@ export async function raiseAlert(
     input.now,
   );
   return { id, tenantId: input.tenantId, kind: input.kind, agentId: input.agentId };
+}
+
+/**
+ * After the alert's transaction committed: tells live views on every process. A bus failure is
+ * logged, never thrown: the alert row and its ledger entry are already stored.
+ */
+export async function announceAlert(bus: EventBus, logger: Logger, alert: { readonly id: string; readonly tenantId: string; readonly kind: string }): Promise<void> {
+  await bus.publish(ALERT_CHANNEL, { tenantId: alert.tenantId, id: alert.id, kind: alert.kind }).catch((error: unknown) => logger.error({ err: error }, 'could not publish a security alert'));
 }

@@ -25,7 +25,7 @@ import type { Logger } from '../platform/logger.js';
 import { type AttemptCounter, exponentialBackoffMs } from '../platform/rate-limit.js';
 import type { SmsSender } from '../channels/index.js';
 import type { KeyProvider } from '../vault/index.js';
-import { ALERT_CHANNEL, type RaisedAlert, raiseAlert } from './alerts.js';
+import { announceAlert, type RaisedAlert, raiseAlert } from './alerts.js';
 import { checkDeviceProof, consumeDeviceProof, type DeviceProof, type ProvenDevice, recordSignInDevice, recordSignInNetwork } from './devices.js';
 import { AgentErrors, tooManyAttempts as tooMany } from './errors.js';
 import { tenantOfInvitationToken } from './invitations.js';
@@ -225,7 +225,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   async function publishAlert(alert: { id: string; tenantId: string; kind: string }): Promise<void> {
-    await deps.bus.publish(ALERT_CHANNEL, { tenantId: alert.tenantId, id: alert.id, kind: alert.kind }).catch((error: unknown) => deps.logger.error({ err: error }, 'could not publish a security alert'));
+    await announceAlert(deps.bus, deps.logger, alert);
   }
 
   /** Checks a TOTP code for the agent (consuming its time step) inside `tx`. */

@@ -12,7 +12,7 @@ import { AppError } from '../platform/errors.js';
 import type { EventBus } from '../platform/events.js';
 import { type HttpApp, problemResponses } from '../platform/http.js';
 import type { Logger } from '../platform/logger.js';
-import { ALERT_CHANNEL } from './alerts.js';
+import { announceAlert } from './alerts.js';
 import { deviceNameSchema, registerWebAuthnDevice } from './devices.js';
 import { AgentErrors } from './errors.js';
 import type { Authenticate } from './http-auth.js';
@@ -89,7 +89,7 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRouteDeps): void 
 
   async function publishAlert(alert: { id: string; tenantId: string; kind: string } | undefined): Promise<void> {
     if (alert === undefined) return;
-    await deps.bus.publish(ALERT_CHANNEL, { tenantId: alert.tenantId, id: alert.id, kind: alert.kind }).catch((error: unknown) => deps.logger.error({ err: error }, 'could not publish a security alert'));
+    await announceAlert(deps.bus, deps.logger, alert);
   }
 
   app.get(

@@ -8,7 +8,7 @@
  * what is left. Never a code, never the phone or email a code went to, never an expected answer.
  */
 import { type ApiKeyScope, AgentErrors } from '../agents/index.js';
-import { ALERT_CHANNEL, type RaisedAlert, raiseAlert } from '../agents/alerts.js';
+import { announceAlert, type RaisedAlert, raiseAlert } from '../agents/alerts.js';
 import { loadCustomerRecord } from '../customers/index.js';
 import type { Database, Tx } from '../db/index.js';
 import { getInteraction, getInteractionFor, type Interaction, type InteractionActor, InteractionErrors } from '../interactions/index.js';
@@ -315,7 +315,7 @@ export function createVerificationService(deps: VerificationDeps) {
 
   async function publish(alert: RaisedAlert | undefined): Promise<void> {
     if (alert === undefined) return;
-    await bus.publish(ALERT_CHANNEL, { tenantId: alert.tenantId, id: alert.id, kind: alert.kind }).catch((error: unknown) => logger.error({ err: error }, 'could not publish a security alert'));
+    await announceAlert(bus, logger, alert);
   }
 
   return {

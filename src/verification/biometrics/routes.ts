@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ALERT_CHANNEL } from '../../agents/alerts.js';
+import { announceAlert } from '../../agents/alerts.js';
 import type { Authenticate, AuthenticateService } from '../../agents/index.js';
 import type { Database } from '../../db/index.js';
 import { actorOfApiKey, actorOfSession, HANDLER_ROLES, type InteractionActor } from '../../interactions/index.js';
@@ -156,7 +156,7 @@ export function registerBiometricRoutes(app: HttpApp, deps: BiometricRouteDeps):
       const { modality, embedding: values } = request.body;
       const r = await db.withTenant(actor.tenantId, (tx) => biometrics.verify(tx, { actor, sessionId: request.params.id, sample: { modality, embedding: values }, now: clock.now() }));
       if (r.alert !== undefined) {
-        await bus.publish(ALERT_CHANNEL, { tenantId: r.alert.tenantId, id: r.alert.id, kind: r.alert.kind }).catch((error: unknown) => logger.error({ err: error }, 'could not publish a security alert'));
+        await announceAlert(bus, logger, r.alert);
       }
       return { passed: r.passed, status: deps.viewStatus(r.status) };
     },

@@ -10,7 +10,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { DEFAULT_PASSWORD_PARAMS, dummyVerify, hashPassword, verifyPassword } from '../../agents/password.js';
-import { ALERT_CHANNEL, type RaisedAlert } from '../../agents/alerts.js';
+import { announceAlert, type RaisedAlert } from '../../agents/alerts.js';
 import { loadCustomerRecord } from '../../customers/index.js';
 import type { Tx } from '../../db/index.js';
 import type { InteractionActor } from '../../interactions/index.js';
@@ -279,5 +279,5 @@ export type QuestionMethods = ReturnType<typeof createQuestionMethods>;
 
 export async function publishAlert(deps: Pick<MethodDeps, 'bus' | 'logger'>, alert: RaisedAlert | undefined): Promise<void> {
   if (alert === undefined) return;
-  await deps.bus.publish(ALERT_CHANNEL, { tenantId: alert.tenantId, id: alert.id, kind: alert.kind }).catch((error: unknown) => deps.logger.error({ err: error }, 'could not publish a security alert'));
+  await announceAlert(deps.bus, deps.logger, alert);
 }
