@@ -18,6 +18,7 @@ import { secureDataDir } from './data-dir.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { DbErrors, isConnectionError } from './errors.js';
 import { Mutex, PGliteDialect } from './pglite-dialect.js';
+import { withPreparedStatements } from './prepared-statements.js';
 import type { Schema } from './schema.js';
 
 export type Tx = Transaction<Schema>;
@@ -98,7 +99,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
 
   const database = new ScopedDatabase('postgres', kysely, async (fn) => {
     const client = await pool.connect().catch((error: unknown) => {
