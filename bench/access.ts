@@ -75,7 +75,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -753,6 +753,7 @@ async function startProfile(): Promise<Session> {
 async function stopProfile(session: Session, run: Record<string, unknown>): Promise<void> {
   const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
   session.disconnect();
+  mkdirSync(path.resolve(PROFILE_DIR as string), { recursive: true });
   const file = path.resolve(PROFILE_DIR as string, `access-${BACKEND}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
   const parent = new Map<number, number>();

@@ -6,8 +6,10 @@
  * resolver): build it once with {@link createContactSignals} (setup.ts does, and exposes it as
  * `Verification.contactSignals`), then call it as `contactSignals(tx, { tenantId, customerId, now })`.
  */
-import { decryptFieldValue, loadCustomerRecord } from '../../customers/index.js';
+import { sql } from 'kysely';
+import { CustomerErrors, valueLocation } from '../../customers/index.js';
 import type { Tx } from '../../db/index.js';
+import { AppError } from '../../platform/errors.js';
 import type { Vault } from '../../vault/index.js';
 import { isDisposableDomain } from './disposable.js';
 import { emailDomain } from './email.js';
@@ -49,29 +51,66 @@ export interface ContactSignalsDeps {
 }
 
 const DAY_MS = 86_400_000;
-const CONTACT_TYPES = { phone: 'phone', email: 'email' } as const;
+
+interface ContactRow {
+  created_at: Date | string | null;
+  phone_changed: Date | string | null;
+  email_changed: Date | string | null;
+  contact_values: string | readonly StoredContact[] | null;
+}
+
+interface StoredContact {
+  readonly key: string;
+  readonly type: 'phone' | 'email';
+  readonly clear: string | null;
+  readonly cipher: string | null;
+}
 
 /**
- * Days since the last change of any field of `type` in the customer's history (a value created
- * after the customer was, updated or cleared). The value the customer was created with is not a
- * change: a new customer is not a taken-over one.
+ * Everything the checks read, in one statement (a risk decision pays for it on every step-up
+ * question): the customer's creation time, the last change of a phone and of an email field,
+ * and the stored phone and email values in schema order. A change is a value created after the
+ * customer was, updated or cleared, within the lookback: the value a customer was created with
+ * is not a change, so a new customer is not a taken-over one. Only fields of the current schema
+ * count.
  */
-async function daysSinceChange(tx: Tx, customerId: string, keys: readonly string[], createdAt: Date, now: Date, lookbackDays: number): Promise<number | null> {
-  if (keys.length === 0) return null;
-  const since = new Date(now.getTime() - lookbackDays * DAY_MS);
-  const row = await tx
-    .selectFrom('customer_field_history')
-    .select((eb) => eb.fn.max('at').as('at'))
-    .where('customer_id', '=', customerId)
-    .where('field_key', 'in', keys)
-    .where('action', 'in', ['create', 'update', 'clear'])
-    .where('at', '>', createdAt)
-    .where('at', '>=', since)
-    .where('at', '<=', now)
-    .executeTakeFirst();
-  const at = row?.at;
-  if (at === null || at === undefined) return null;
+async function readContactRow(tx: Tx, q: { tenantId: string; customerId: string; since: Date; now: Date }): Promise<ContactRow | undefined> {
+  const changed = (type: 'phone' | 'email') => sql`(
+    SELECT max(h.at) FROM customer_field_history h
+    JOIN contact_fields f ON f.key = h.field_key AND f.field_type = ${type}
+    WHERE h.tenant_id = ${q.tenantId} AND h.customer_id = ${q.customerId}
+      AND h.action IN ('create', 'update', 'clear')
+      AND h.at > c.created_at AND h.at >= ${q.since} AND h.at <= ${q.now}
+  )`;
+  const result = await sql<ContactRow>`
+    WITH contact_fields AS (
+      SELECT key, field_type, position FROM customer_field_definitions
+      WHERE tenant_id = ${q.tenantId} AND retired_at IS NULL AND field_type IN ('phone', 'email')
+    )
+    SELECT
+      c.created_at,
+      ${changed('phone')} AS phone_changed,
+      ${changed('email')} AS email_changed,
+      (
+        SELECT json_agg(json_build_object('key', v.field_key, 'type', f.field_type, 'clear', v.value_clear, 'cipher', v.value_cipher) ORDER BY f.position, f.key)
+        FROM customer_field_values v JOIN contact_fields f ON f.key = v.field_key
+        WHERE v.tenant_id = ${q.tenantId} AND v.customer_id = ${q.customerId}
+      ) AS contact_values
+    FROM customers c
+    WHERE c.tenant_id = ${q.tenantId} AND c.id = ${q.customerId}
+  `.execute(tx);
+  return result.rows[0];
+}
+
+function daysSince(at: Date | string | null, now: Date): number | null {
+  if (at === null) return null;
   return Math.floor((now.getTime() - new Date(at).getTime()) / DAY_MS);
+}
+
+/** The value to check for `type`: the field named `preferred` when it has one, else the first in schema order. */
+function pick(values: readonly StoredContact[], type: 'phone' | 'email', preferred: string): StoredContact | undefined {
+  const present = values.filter((v) => v.type === type && (v.clear !== null || v.cipher !== null));
+  return present.find((v) => v.key === preferred) ?? present[0];
 }
 
 /** Builds the contact-signals function for a server (its vault and DNS resolver). */
@@ -79,23 +118,20 @@ export function createContactSignals(deps: ContactSignalsDeps): ContactSignalsFn
   const mx = deps.mx ?? new MxChecker();
   const lookbackDays = deps.lookbackDays ?? 90;
   return async function contactSignals(tx, query) {
-    const record = await loadCustomerRecord(tx, query.tenantId, query.customerId);
-    const keysOf = (type: string) => record.fields.filter((f) => f.definition.type === type).map((f) => f.definition.key);
-    const firstValue = async (type: string, preferred: string): Promise<string | null> => {
-      const fields = record.fields.filter((f) => f.definition.type === type && f.value !== null);
-      const field = fields.find((f) => f.definition.key === preferred) ?? fields[0];
-      if (field === undefined) return null;
-      const value = await decryptFieldValue(tx, deps.vault, record, field.definition.key);
-      return typeof value === 'string' ? value : null;
-    };
-    const phoneChangedWithinDays = await daysSinceChange(tx, record.customerId, keysOf(CONTACT_TYPES.phone), record.createdAt, query.now, lookbackDays);
-    const emailChangedWithinDays = await daysSinceChange(tx, record.customerId, keysOf(CONTACT_TYPES.email), record.createdAt, query.now, lookbackDays);
-    const email = await firstValue('email', 'email');
-    const phone = await firstValue('phone', 'phone');
+    const row = await readContactRow(tx, { tenantId: query.tenantId, customerId: query.customerId, since: new Date(query.now.getTime() - lookbackDays * DAY_MS), now: query.now });
+    if (row === undefined || row.created_at === null) throw new AppError(CustomerErrors.not_found);
+    const stored = typeof row.contact_values === 'string' ? (JSON.parse(row.contact_values) as StoredContact[]) : (row.contact_values ?? []);
+    const chosen = [pick(stored, 'email', 'email'), pick(stored, 'phone', 'phone')];
+    // Both values with one data-key read (they share the customer's key).
+    const sealed = chosen.filter((v): v is StoredContact => v !== undefined && v.clear === null && v.cipher !== null);
+    const opened = await deps.vault.decryptFields(tx, query.tenantId, sealed.map((v) => ({ location: valueLocation(query.customerId, v.key), ciphertext: v.cipher as string })));
+    const text = (v: StoredContact | undefined): string | null => (v === undefined ? null : (v.clear ?? opened[sealed.indexOf(v)] ?? null));
+    const email = text(chosen[0]);
+    const phone = text(chosen[1]);
     const domain = email === null ? undefined : emailDomain(email);
     return {
-      phoneChangedWithinDays,
-      emailChangedWithinDays,
+      phoneChangedWithinDays: daysSince(row.phone_changed, query.now),
+      emailChangedWithinDays: daysSince(row.email_changed, query.now),
       emailDisposable: domain !== undefined && isDisposableDomain(domain),
       emailHasMx: domain === undefined ? (email === null ? 'unknown' : false) : await mx.hasMx(domain),
       phoneType: phone === null ? null : checkPhone(phone).type,
