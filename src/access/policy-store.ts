@@ -23,16 +23,34 @@ const cache = new Map<string, Policy>();
 export async function activePolicy(tx: Tx, tenantId: string): Promise<{ version: number; policy: Policy }> {
   const row = await tx.selectFrom('access_policies').select(['version', 'document']).where('tenant_id', '=', tenantId).orderBy('version', 'desc').limit(1).executeTakeFirst();
   if (row === undefined) return { version: DEFAULT_POLICY.version, policy: DEFAULT_POLICY };
-  const key = `${tenantId}:${row.version}`;
-  const cached = cache.get(key);
-  if (cached !== undefined) return { version: row.version, policy: cached };
-  const parsed = parsePolicy(row.document);
+  return { version: row.version, policy: cachedPolicy(tenantId, row.version) ?? parseStored(tenantId, row.version, row.document) };
+}
+
+/**
+ * The policy of a version the caller read as the one in force (null: the tenant never saved
+ * one), from the cache when it is there: for a caller that folds the version read into a
+ * statement of its own, so a request pays for the document only the first time.
+ */
+export async function policyOfVersion(tx: Tx, tenantId: string, version: number | null): Promise<{ version: number; policy: Policy }> {
+  if (version === null) return { version: DEFAULT_POLICY.version, policy: DEFAULT_POLICY };
+  const cached = cachedPolicy(tenantId, version);
+  if (cached !== undefined) return { version, policy: cached };
+  const row = await tx.selectFrom('access_policies').select('document').where('tenant_id', '=', tenantId).where('version', '=', version).executeTakeFirstOrThrow();
+  return { version, policy: parseStored(tenantId, version, row.document) };
+}
+
+function cachedPolicy(tenantId: string, version: number): Policy | undefined {
+  return cache.get(`${tenantId}:${version}`);
+}
+
+function parseStored(tenantId: string, version: number, document: unknown): Policy {
+  const parsed = parsePolicy(document);
   // A stored version that no longer parses (written by a newer Custodia, or by hand) decides
   // nothing: everything is hidden rather than decided by something unvalidated.
-  if (!parsed.ok) throw new AppError(AccessErrors.invalid_policy, { detail: `The stored access policy version ${row.version} is not valid; save a valid one`, details: { version: row.version } });
+  if (!parsed.ok) throw new AppError(AccessErrors.invalid_policy, { detail: `The stored access policy version ${version} is not valid; save a valid one`, details: { version } });
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-  cache.set(key, parsed.policy);
-  return { version: row.version, policy: parsed.policy };
+  cache.set(`${tenantId}:${version}`, parsed.policy);
+  return parsed.policy;
 }
 
 /**

@@ -13,6 +13,7 @@
  * Nothing is cached: the record closes by itself when the grant ends, because every request
  * checks it again.
  */
+import { sql } from 'kysely';
 import { assertDataAccess, type Session } from '../agents/index.js';
 import { type CustomerRecord, decryptFieldValue, decryptFieldValues, type FieldValue, loadCustomerRecord, staleFields } from '../customers/index.js';
 import type { Database, Tx } from '../db/index.js';
@@ -24,7 +25,7 @@ import { maskValue, type Vault } from '../vault/index.js';
 import { AccessErrors } from './errors.js';
 import { findRecordGrant, type RecordGrant } from './grants.js';
 import { type AccessContext, decideFieldAccess, type FieldClass, type Policy, type PolicyDecision, type RevealReason, revealReasonRequiresText } from './policy/index.js';
-import { activePolicy } from './policy-store.js';
+import { activePolicy, policyOfVersion } from './policy-store.js';
 
 export interface AccessDeps {
   readonly db: Database;
@@ -85,24 +86,35 @@ export function createRecordAccess(deps: AccessDeps) {
     return { settings, grant };
   }
 
-  /** Reveals of this session for this customer that are current and were made under this very grant. */
-  async function currentReveals(tx: Tx, session: Session, customerId: string, grant: RecordGrant, now: Date): Promise<Map<string, Date>> {
-    let query = tx
-      .selectFrom('access_reveals')
-      .select(['field_key', 'expires_at'])
-      .where('session_id', '=', session.id)
-      .where('customer_id', '=', customerId)
-      .where('expires_at', '>', now);
+  /**
+   * The version of the policy in force, and the reveals of this session for this customer that
+   * are current and were made under this very grant: one statement (the policy document itself
+   * comes from the cache of parsed versions, read only on a version's first use).
+   */
+  async function policyAndReveals(tx: Tx, session: Session, customerId: string, grant: RecordGrant, now: Date): Promise<{ version: number; policy: Policy; reveals: Map<string, Date> }> {
     // A reveal's reason belongs to the conversation (or emergency) it was given in: another
     // interaction with the same customer, or a break-glass grant, starts masked again.
-    query = grant.breakGlassId !== null ? query.where('break_glass_id', '=', grant.breakGlassId) : query.where('interaction_id', '=', grant.interactionId);
-    const rows = await query.execute();
-    const out = new Map<string, Date>();
-    for (const row of rows) {
-      const known = out.get(row.field_key);
-      if (known === undefined || row.expires_at > known) out.set(row.field_key, row.expires_at);
+    const underGrant = grant.breakGlassId !== null ? sql`r.break_glass_id = ${grant.breakGlassId}` : sql`r.interaction_id = ${grant.interactionId}`;
+    const result = await sql<{ version: number | null; reveals: string | { field_key: string; expires_at: string }[] }>`
+      SELECT
+        (SELECT max(version) FROM access_policies WHERE tenant_id = ${session.tenantId}) AS version,
+        (
+          SELECT coalesce(json_agg(json_build_object('field_key', r.field_key, 'expires_at', r.expires_at)), '[]'::json)
+          FROM access_reveals r
+          WHERE r.tenant_id = ${session.tenantId} AND r.session_id = ${session.id} AND r.customer_id = ${customerId}
+            AND r.expires_at > ${now} AND ${underGrant}
+        ) AS reveals
+    `.execute(tx);
+    const row = result.rows[0];
+    const { version, policy } = await policyOfVersion(tx, session.tenantId, row?.version ?? null);
+    const rows = row === undefined ? [] : typeof row.reveals === 'string' ? (JSON.parse(row.reveals) as { field_key: string; expires_at: string }[]) : row.reveals;
+    const reveals = new Map<string, Date>();
+    for (const r of rows) {
+      const expires = new Date(r.expires_at);
+      const known = reveals.get(r.field_key);
+      if (known === undefined || expires > known) reveals.set(r.field_key, expires);
     }
-    return out;
+    return { version, policy, reveals };
   }
 
   function revealOffer(decision: PolicyDecision): ShownField['reveal'] {
@@ -119,8 +131,7 @@ export function createRecordAccess(deps: AccessDeps) {
       return db.withTenant(session.tenantId, async (tx) => {
         const { settings, grant } = await admit(tx, session, customerId, input.interactionId, input.ip, now);
         const record = await loadCustomerRecord(tx, session.tenantId, customerId);
-        const { version, policy } = await activePolicy(tx, session.tenantId);
-        const reveals = await currentReveals(tx, session, customerId, grant, now);
+        const { version, policy, reveals } = await policyAndReveals(tx, session, customerId, grant, now);
         const fields: ShownField[] = [];
         let masked = 0;
         let revealed = 0;

@@ -30,7 +30,7 @@ export interface SchemaChanges {
   readonly removed: readonly string[];
 }
 
-type DefinitionRow = Pick<CustomerFieldDefinitionsTable, 'key' | 'label' | 'field_type' | 'field_class' | 'purpose' | 'retention_days' | 'searchable' | 'position' | 'schema_version' | 'retired_at'>;
+export type DefinitionRow = Pick<CustomerFieldDefinitionsTable, 'key' | 'label' | 'field_type' | 'field_class' | 'purpose' | 'retention_days' | 'searchable' | 'position' | 'schema_version' | 'retired_at'>;
 
 const COLUMNS = ['key', 'label', 'field_type', 'field_class', 'purpose', 'retention_days', 'searchable', 'position', 'schema_version', 'retired_at'] as const;
 
@@ -44,7 +44,8 @@ async function definitionRows(tx: Tx, tenantId: string, lock?: 'update'): Promis
   return query.execute();
 }
 
-function schemaOf(rows: readonly DefinitionRow[]): FieldSchema {
+/** The schema from every stored definition (retired ones too), in schema order. */
+export function schemaOf(rows: readonly DefinitionRow[]): FieldSchema {
   return {
     version: rows.reduce((v, r) => Math.max(v, r.schema_version), 0),
     fields: rows.filter((r) => r.retired_at === null).map(toDefinition),

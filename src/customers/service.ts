@@ -24,13 +24,14 @@ import type { FieldLocation, RecordCipher, Vault } from '../vault/index.js';
 import type { PhoneCountry } from '../vault/normalize.js';
 import { type CustomerActor, recordCustomerEntry } from './audit.js';
 import { CustomerErrors } from './errors.js';
-import { ensureFieldSchema, loadFieldSchema } from './field-schema.js';
+import { ensureFieldSchema, schemaOf } from './field-schema.js';
 import { type FieldDefinition, type FieldType, isEncryptedClass, type SearchableType } from './fields.js';
 import {
   confirmValueRows,
   deleteValueRow,
   findCustomerById,
   findCustomerIdsByNumber,
+  findCustomerRecordRows,
   findValueRows,
   type HistoryEvent,
   insertCustomer,
@@ -387,10 +388,11 @@ export interface CustomerRecord {
  * (this function does not write; the schema is created by the first write).
  */
 export async function loadCustomerRecord(tx: Tx, tenantId: string, customerId: string): Promise<CustomerRecord> {
-  const customer = await findCustomerById(tx, tenantId, customerId);
-  if (customer === undefined) throw new AppError(CustomerErrors.not_found);
-  const schema = await loadFieldSchema(tx, tenantId);
-  const rows = new Map((await findValueRows(tx, tenantId, [customerId])).map((r) => [r.field_key, r]));
+  const found = await findCustomerRecordRows(tx, tenantId, customerId);
+  if (found === undefined) throw new AppError(CustomerErrors.not_found);
+  const { customer } = found;
+  const schema = schemaOf(found.definitions);
+  const rows = new Map(found.values.map((r) => [r.field_key, r]));
   return {
     tenantId,
     customerId,

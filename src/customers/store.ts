@@ -3,8 +3,9 @@
  * customer's tenant; every query also names the tenant (defence in depth next to row-level
  * security, and it lets the planner use the (tenant_id, ...) keys).
  */
+import { sql } from 'kysely';
 import type { Tx } from '../db/index.js';
-import type { CustomerActorType, CustomerFieldHistoryTable, CustomerFieldValuesTable } from '../db/schema.js';
+import type { CustomerActorType, CustomerFieldDefinitionsTable, CustomerFieldHistoryTable, CustomerFieldValuesTable } from '../db/schema.js';
 import { isUuid, newId } from '../platform/ids.js';
 
 /** Inserts customers by number, skipping numbers that exist; returns how many were new. */
@@ -60,6 +61,57 @@ export async function insertCustomer(tx: Tx, tenantId: string, customerNumber: s
 export type ValueRow = Pick<CustomerFieldValuesTable, 'customer_id' | 'field_key' | 'field_class' | 'value_clear' | 'value_cipher' | 'confirmed_at' | 'updated_at' | 'updated_by_type' | 'updated_by'>;
 
 const VALUE_COLUMNS = ['customer_id', 'field_key', 'field_class', 'value_clear', 'value_cipher', 'confirmed_at', 'updated_at', 'updated_by_type', 'updated_by'] as const;
+
+type JsonDefinition = Omit<CustomerFieldDefinitionsTable, 'tenant_id' | 'created_at' | 'updated_at' | 'retired_at'> & { retired_at: string | null };
+type JsonValue = Omit<ValueRow, 'customer_id' | 'confirmed_at' | 'updated_at'> & { confirmed_at: string | null; updated_at: string };
+
+export interface CustomerRecordRows {
+  readonly customer: CustomerRow;
+  /** Every definition of the tenant's schema (retired ones too), in schema order. */
+  readonly definitions: readonly (Omit<CustomerFieldDefinitionsTable, 'tenant_id' | 'created_at' | 'updated_at'>)[];
+  readonly values: readonly ValueRow[];
+}
+
+// The drivers hand json back parsed or as text depending on where it sits in the row.
+function fromJson<T>(value: string | T): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}
+
+/**
+ * The customer, the tenant's field definitions and the customer's stored values, in one
+ * statement: opening a record is on every agent's path, and each statement is a round trip.
+ * Undefined like {@link findCustomerById}.
+ */
+export async function findCustomerRecordRows(tx: Tx, tenantId: string, id: string): Promise<CustomerRecordRows | undefined> {
+  if (!isUuid(id)) return undefined;
+  const result = await sql<{ id: string; customer_number: string; created_at: Date; definitions: string | JsonDefinition[]; field_values: string | JsonValue[] }>`
+    SELECT c.id, c.customer_number, c.created_at,
+      (
+        SELECT coalesce(json_agg(json_build_object(
+          'key', d.key, 'label', d.label, 'field_type', d.field_type, 'field_class', d.field_class, 'purpose', d.purpose,
+          'retention_days', d.retention_days, 'searchable', d.searchable, 'position', d.position,
+          'schema_version', d.schema_version, 'retired_at', d.retired_at
+        ) ORDER BY d.position, d.key), '[]'::json)
+        FROM customer_field_definitions d WHERE d.tenant_id = ${tenantId}
+      ) AS definitions,
+      (
+        SELECT coalesce(json_agg(json_build_object(
+          'field_key', v.field_key, 'field_class', v.field_class, 'value_clear', v.value_clear, 'value_cipher', v.value_cipher,
+          'confirmed_at', v.confirmed_at, 'updated_at', v.updated_at, 'updated_by_type', v.updated_by_type, 'updated_by', v.updated_by
+        )), '[]'::json)
+        FROM customer_field_values v WHERE v.tenant_id = ${tenantId} AND v.customer_id = c.id
+      ) AS field_values
+    FROM customers c
+    WHERE c.tenant_id = ${tenantId} AND c.id = ${id}
+  `.execute(tx);
+  const row = result.rows[0];
+  if (row === undefined) return undefined;
+  return {
+    customer: { id: row.id, customer_number: row.customer_number, created_at: row.created_at },
+    definitions: fromJson(row.definitions).map((d) => ({ ...d, retired_at: d.retired_at === null ? null : new Date(d.retired_at) })),
+    values: fromJson(row.field_values).map((v) => ({ ...v, customer_id: row.id, confirmed_at: v.confirmed_at === null ? null : new Date(v.confirmed_at), updated_at: new Date(v.updated_at) })),
+  };
+}
 
 /** Stored values of some customers (all their fields, or only `keys`). */
 export async function findValueRows(tx: Tx, tenantId: string, customerIds: readonly string[], keys?: readonly string[]): Promise<ValueRow[]> {
