@@ -15,6 +15,10 @@
  * Bounds: a connection prepares at most `perConnection` distinct texts (queries with lists of
  * varying length produce many); past that, new texts run unnamed as before. Names are a digest of
  * the text, so one text has the same name on every connection and two texts never share one.
+ *
+ * A migration that adds a column to a table while a process runs (a rolling upgrade) makes the
+ * server refuse that process's prepared `select *` on it once ("cached plan must not change
+ * result type"); the statement then runs unnamed on that connection from the next time on.
  */
 import { createHash } from 'node:crypto';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
@@ -29,10 +33,16 @@ export interface PreparedStatementOptions {
 const PLANNABLE = /^\s*(select|insert|update|delete|with)\b/i;
 const NAME_CACHE_LIMIT = 4_096;
 
+/** Whether an error is PostgreSQL's refusal to run a prepared `*` query whose table changed shape. */
+export function isStalePlanError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '0A000' && /cached plan must not change result type/.test(String((error as { message?: unknown }).message));
+}
+
 /** Kysely's pool for node-postgres, with named statements on each client it hands out. */
 export function withPreparedStatements(pool: pg.Pool, options: PreparedStatementOptions = {}): PostgresPool {
   const perConnection = options.perConnection ?? 256;
   const prepared = new WeakMap<pg.PoolClient, Set<string>>();
+  const stale = new WeakMap<pg.PoolClient, Set<string>>();
   const names = new Map<string, string>();
 
   function nameOf(text: string): string {
@@ -46,7 +56,7 @@ export function withPreparedStatements(pool: pg.Pool, options: PreparedStatement
   }
 
   function statementName(client: pg.PoolClient, text: string): string | undefined {
-    if (!PLANNABLE.test(text)) return undefined;
+    if (!PLANNABLE.test(text) || stale.get(client)?.has(text) === true) return undefined;
     let onClient = prepared.get(client);
     if (onClient === undefined) {
       onClient = new Set();
@@ -68,7 +78,15 @@ export function withPreparedStatements(pool: pg.Pool, options: PreparedStatement
           if (typeof textOrCursor !== 'string') return client.query(textOrCursor);
           const name = statementName(client, textOrCursor);
           const values = parameters === undefined ? [] : [...parameters];
-          return name === undefined ? client.query(textOrCursor, values) : client.query({ name, text: textOrCursor, values });
+          if (name === undefined) return client.query(textOrCursor, values);
+          return client.query({ name, text: textOrCursor, values }).catch((error: unknown) => {
+            if (isStalePlanError(error)) {
+              const texts = stale.get(client) ?? new Set<string>();
+              texts.add(textOrCursor);
+              stale.set(client, texts);
+            }
+            throw error;
+          });
         }) as unknown as PostgresPoolClient['query'],
         release: () => {
           client.release();

@@ -1,9 +1,9 @@
 /**
- * Named prepared statements on PostgreSQL (src/db/prepared-statements.ts): a statement's cached
- * plan, generic after five executions, must keep row-level security per transaction, because the
- * tenant is read at execution through STABLE functions; and a connection prepares a bounded
- * number of texts. PostgreSQL only: PGlite runs every statement unnamed (its driver has no named
- * statements), which test/db/rls.test.ts covers.
+ * Named prepared statements (src/db/prepared-statements.ts on PostgreSQL, src/db/pglite-dialect.ts
+ * on PGlite): a statement's cached plan, generic after five executions, must keep row-level
+ * security per transaction, because the tenant is read at execution through STABLE functions; a
+ * PostgreSQL connection prepares a bounded number of texts; and a prepared `select *` whose table
+ * gains a column (a migration while a process runs) fails once, then runs unnamed.
  */
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -11,9 +11,40 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, migrate, openDatabase, openTenantScope } from '../../src/db/index.js';
 import { withPreparedStatements } from '../../src/db/prepared-statements.js';
 import { newId } from '../../src/platform/ids.js';
-import { createEmptyPostgresDatabase, TEST_DATABASE_URL } from '../helpers/database.js';
+import { backend, createEmptyPostgresDatabase, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
 
 const now = new Date('2026-11-23T09:00:00Z');
+
+/** A prepared `select *` on a table that gains a column: refused once, then unnamed and current. */
+async function staleStatementRecovers(db: Database): Promise<void> {
+  const tenant = newId();
+  await db.withRawSession(async (s) => {
+    const [role] = await s.query<{ value: string }>("select value from custodia_settings where key = 'app_role'");
+    await s.exec(`CREATE TABLE prepared_probe (id int); INSERT INTO prepared_probe VALUES (1); GRANT SELECT ON prepared_probe TO "${role?.value ?? ''}"`);
+  });
+  const probe = () => db.withTenant(tenant, async (tx) => (await sql<Record<string, unknown>>`select * from prepared_probe`.execute(tx)).rows);
+  expect(await probe()).toEqual([{ id: 1 }]);
+  expect(await probe()).toEqual([{ id: 1 }]);
+  await db.withRawSession((s) => s.exec("ALTER TABLE prepared_probe ADD COLUMN note text DEFAULT 'x'"));
+  // Refused: this is how we know the statement ran prepared.
+  await expect(probe()).rejects.toThrow(/cached plan must not change result type/);
+  expect(await probe()).toEqual([{ id: 1, note: 'x' }]);
+  expect(await probe()).toEqual([{ id: 1, note: 'x' }]);
+}
+
+describe.runIf(backend === 'pglite')('prepared statements on PGlite', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await t?.destroy();
+  });
+
+  it('a prepared select * whose table gains a column fails once, then runs unnamed', async () => {
+    await staleStatementRecovers(t.db);
+  });
+});
 
 describe.runIf(TEST_DATABASE_URL !== undefined)('prepared statements on PostgreSQL', () => {
   let fresh: Awaited<ReturnType<typeof createEmptyPostgresDatabase>>;
@@ -69,6 +100,10 @@ describe.runIf(TEST_DATABASE_URL !== undefined)('prepared statements on PostgreS
     await expect(db.withTenant(tenants[0], (tx) => divide(0).execute(tx))).rejects.toThrow(/division by zero/);
     const rows = (await db.withTenant(tenants[0], (tx) => divide(2).execute(tx))).rows;
     expect(rows).toEqual([{ q: 3 }]);
+  });
+
+  it('a prepared select * whose table gains a column fails once, then runs unnamed', async () => {
+    await staleStatementRecovers(db);
   });
 
   it('prepares at most `perConnection` texts on a connection, then runs the rest unnamed', async () => {
