@@ -343,6 +343,20 @@ describe('CUSTODIA_TRUST_PROXY', () => {
   });
 });
 
+describe('dnsServers', () => {
+  it('takes comma-separated servers from the environment and a list from a file', () => {
+    expect(loadConfig({ env: { CUSTODIA_DNS_SERVERS: '9.9.9.9, 1.1.1.1:5353,[2620:fe::fe]:53,2001:4860:4860::8888' } }).dnsServers).toEqual(['9.9.9.9', '1.1.1.1:5353', '[2620:fe::fe]:53', '2001:4860:4860::8888']);
+    expect(loadConfig({ env: {}, configFile: configFile({ dnsServers: ['127.0.0.1:53'] }) }).dnsServers).toEqual(['127.0.0.1:53']);
+    expect(loadConfig({ env: {} }).dnsServers).toBeUndefined();
+  });
+
+  it('refuses names, bad ports and bracketless IPv6 with a port, naming the variable', () => {
+    for (const bad of ['dns.google', '1.1.1.1:70000', '1.1.1.1:', '[1.1.1.1]:53', '::1:53:x', '10.0.0.300', ',', Array.from({ length: 9 }, (_, i) => `10.0.0.${i + 1}`).join(',')]) {
+      expect(() => loadConfig({ env: { CUSTODIA_DNS_SERVERS: bad } }), bad).toThrow(/CUSTODIA_DNS_SERVERS/);
+    }
+  });
+});
+
 describe('redactUrl', () => {
   const secret = 'Pa55w0rd-do-not-print';
   it.each([

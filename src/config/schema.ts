@@ -33,6 +33,25 @@ const trustProxy = z.union([
   z.array(z.string().max(64)).min(1).max(100).refine((list) => list.every(isAddressOrCidr), 'must list IP addresses/CIDR blocks'),
 ]);
 
+/** A DNS server: an IP address, or `ip:port` (`[v6]:port` for IPv6), as node:dns's setServers takes. */
+function isDnsServer(value: string): boolean {
+  if (isIP(value) !== 0) return true;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(value);
+  if (match === null || Number(match[3]) > 65_535) return false;
+  const host = match[1] ?? match[2] ?? '';
+  return isIP(host) === (match[1] !== undefined ? 6 : 4);
+}
+
+/** Comma-separated (environment) or a list (config file) of DNS servers. */
+const dnsServers = z.union([
+  z
+    .string()
+    .max(1024)
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .refine((list) => list.length > 0 && list.length <= 8 && list.every(isDnsServer), 'must be 1 to 8 comma-separated DNS servers: ip, ip:port or [ipv6]:port'),
+  z.array(z.string().max(64)).min(1).max(8).refine((list) => list.every(isDnsServer), 'must list DNS servers: ip, ip:port or [ipv6]:port'),
+]);
+
 const postgresUrl = z
   .string()
   .min(1)
@@ -188,6 +207,8 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Bearer token for the voice-call hook. A secret. */
   voiceHookToken: z.string().min(1).max(4096).optional(),
+  /** Resolvers for the mail-exchanger check of customers' email domains; the system's when absent. */
+  dnsServers: dnsServers.optional(),
   /** Country assumed for phone numbers written without `+` (ISO 3166-1 alpha-2), e.g. `ES`. */
   defaultPhoneCountry: z
     .string()
@@ -246,6 +267,7 @@ export const environmentNames: Readonly<Record<ConfigKey, string>> = {
   smsHttpToken: 'CUSTODIA_SMS_HTTP_TOKEN',
   voiceHookUrl: 'CUSTODIA_VOICE_HOOK_URL',
   voiceHookToken: 'CUSTODIA_VOICE_HOOK_TOKEN',
+  dnsServers: 'CUSTODIA_DNS_SERVERS',
 };
 
 /** Variable naming the optional JSON config file; read by the loader, not a setting itself. */

@@ -18,7 +18,7 @@ import { createVerificationService, otpMethodProviders, type VerificationService
 import { biometricMethodProviders, type BiometricProvider, type BiometricService, createBiometricService, ReferenceBiometricProvider } from './biometrics/index.js';
 import { createRiskEngine, type RiskEngine } from './risk/index.js';
 import { type ContactSignalsFn, createContactSignals } from './contact/index.js';
-import { dnsServersFromEnv, MxChecker } from './contact/mx.js';
+import { MxChecker } from './contact/mx.js';
 import { createDocumentMethod, type DocumentMethod, documentMethodProvider } from './document-method.js';
 import { DEFAULT_GENERATORS } from './questions/dynamic.js';
 import { createQuestionMethods, questionMethodProviders, type QuestionMethods } from './questions/service.js';
@@ -63,7 +63,7 @@ export function createVerification(deps: { config: Config; db: Database; clock: 
   registry.register(documentMethodProvider());
   const methodDeps = { db: deps.db, clock: deps.clock, vault: deps.vault, logger: deps.logger, bus: deps.bus, registry };
   const methods = { questions: createQuestionMethods({ ...methodDeps, generators: DEFAULT_GENERATORS }), document: createDocumentMethod(methodDeps) };
-  const contactSignals = createContactSignals({ vault: deps.vault, mx: new MxChecker({ servers: dnsServersFromEnv(process.env) }) });
+  const contactSignals = createContactSignals({ vault: deps.vault, mx: new MxChecker({ servers: deps.config.dnsServers }) });
   // The reference engine unless a vendor engine is given (docs/verification.md, "Biometrics").
   const biometrics = createBiometricService({ vault: deps.vault, provider: deps.biometricProvider ?? new ReferenceBiometricProvider(), registry });
   for (const provider of biometricMethodProviders()) registry.register(provider);

@@ -18,7 +18,7 @@ import { checkPhone } from './phone.js';
 
 export { disposableDomains, isDisposableDomain, parseDomainList } from './disposable.js';
 export { emailDomain, isValidEmailSyntax } from './email.js';
-export { dnsServersFromEnv, type MxAnswer, MxChecker, type MxOptions } from './mx.js';
+export { type MxAnswer, MxChecker, type MxOptions } from './mx.js';
 export { checkPhone, type PhoneCheck } from './phone.js';
 
 export interface ContactSignals {

@@ -1,7 +1,7 @@
 /**
  * Does an email domain receive mail? A mail-exchanger lookup (RFC 5321 §5.1: MX records, else an
  * address record stands in as implicit MX) through node:dns's Resolver, with its servers set by
- * CUSTODIA_DNS_SERVERS (comma-separated `ip` or `ip:port`; default: the system's), cached with a
+ * the `dnsServers` setting (CUSTODIA_DNS_SERVERS; default: the system's), cached with a
  * TTL, and tolerant: a timeout or a server failure is `'unknown'`, never "no MX" (a DNS outage
  * must not make every customer look suspicious). Only NXDOMAIN and NODATA answers say false.
  */
@@ -23,13 +23,6 @@ export interface MxOptions {
 }
 
 const NEGATIVE = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN']);
-
-/** Servers from CUSTODIA_DNS_SERVERS, or undefined for the system's. */
-export function dnsServersFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
-  const raw = env.CUSTODIA_DNS_SERVERS?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
 
 export class MxChecker {
   readonly #resolver: Resolver;
