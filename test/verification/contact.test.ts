@@ -116,14 +116,19 @@ describe('contact signals', () => {
 
   it('reports a phone changed days ago, a disposable email with its MX, and the phone type', async () => {
     const { tenantId } = await contactCenter(t, 'contactsig', { ana: 'agent' }, 0);
-    const signals = createContactSignals({ vault: t.ctx.vault, mx: new MxChecker({ servers: [`127.0.0.1:${port}`], timeoutMs: 300 }) });
+    const mx = new MxChecker({ servers: [`127.0.0.1:${port}`], timeoutMs: 300 });
+    const signals = createContactSignals({ vault: t.ctx.vault, mx });
     const created = await t.ctx.db.withTenant(tenantId, (tx) => createCustomer(tx, { vault: t.ctx.vault }, tenantId, { customerNumber: 'C-1', fields: { full_name: 'Eva', phone: '+34612345678', email: 'eva@slow.mailinator.com' } }, { type: 'system', id: 'test' }, t.clock.now()));
     const first = await t.ctx.db.withTenant(tenantId, (tx) => signals(tx, { tenantId: tenantId, customerId: created.id, now: t.clock.now() }));
     expect(first).toEqual({ phoneChangedWithinDays: null, emailChangedWithinDays: null, emailDisposable: true, emailHasMx: 'unknown', phoneType: 'MOBILE' });
     t.clock.advance(10 * 86_400_000);
     await t.ctx.db.withTenant(tenantId, (tx) => updateCustomerFields(tx, { vault: t.ctx.vault }, tenantId, created.id, { phone: '+34912345678', email: 'eva@mail.test' }, { type: 'system', id: 'test' }, t.clock.now()));
     t.clock.advance(3 * 86_400_000);
-    const later = await t.ctx.db.withTenant(tenantId, (tx) => signals(tx, { tenantId: tenantId, customerId: created.id, now: t.clock.now() }));
-    expect(later).toEqual({ phoneChangedWithinDays: 3, emailChangedWithinDays: 3, emailDisposable: false, emailHasMx: true, phoneType: 'FIXED_LINE' });
+    const read = () => t.ctx.db.withTenant(tenantId, (tx) => signals(tx, { tenantId: tenantId, customerId: created.id, now: t.clock.now() }));
+    // A domain seen for the first time: no DNS wait in the transaction, 'unknown' while it is looked up...
+    expect(await read()).toEqual({ phoneChangedWithinDays: 3, emailChangedWithinDays: 3, emailDisposable: false, emailHasMx: 'unknown', phoneType: 'FIXED_LINE' });
+    // ...and the answer from the cache once the lookup that call started has finished (hasMx joins it).
+    expect(await mx.hasMx('mail.test')).toBe(true);
+    expect(await read()).toEqual({ phoneChangedWithinDays: 3, emailChangedWithinDays: 3, emailDisposable: false, emailHasMx: true, phoneType: 'FIXED_LINE' });
   });
 });

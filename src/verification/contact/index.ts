@@ -44,8 +44,8 @@ export type ContactSignalsFn = (tx: Tx, query: ContactSignalsQuery) => Promise<C
 
 export interface ContactSignalsDeps {
   readonly vault: Vault;
-  /** Mail-exchanger lookups (default: the system's resolvers). */
-  readonly mx?: { hasMx(domain: string): Promise<MxAnswer> } | undefined;
+  /** Mail-exchanger answers (default: the system's resolvers), read from its cache: see {@link MxChecker.answerNow}. */
+  readonly mx?: { answerNow(domain: string): MxAnswer } | undefined;
   /** Changes older than this many days are not reported (default 90; the risk engine applies its own window within it). */
   readonly lookbackDays?: number | undefined;
 }
@@ -133,7 +133,9 @@ export function createContactSignals(deps: ContactSignalsDeps): ContactSignalsFn
       phoneChangedWithinDays: daysSince(row.phone_changed, query.now),
       emailChangedWithinDays: daysSince(row.email_changed, query.now),
       emailDisposable: domain !== undefined && isDisposableDomain(domain),
-      emailHasMx: domain === undefined ? (email === null ? 'unknown' : false) : await mx.hasMx(domain),
+      // Never a DNS wait inside the caller's transaction: a domain seen for the first time is
+      // 'unknown' (no weight) while its lookup runs, and answered from the cache afterwards.
+      emailHasMx: domain === undefined ? (email === null ? 'unknown' : false) : mx.answerNow(domain),
       phoneType: phone === null ? null : checkPhone(phone).type,
     };
   };

@@ -24,9 +24,14 @@ export interface MxOptions {
 
 const NEGATIVE = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN']);
 
+function keyOf(domain: string): string {
+  return domain.toLowerCase().replace(/\.$/, '');
+}
+
 export class MxChecker {
   readonly #resolver: Resolver;
   readonly #cache = new Map<string, { answer: MxAnswer; until: number }>();
+  readonly #inFlight = new Map<string, Promise<MxAnswer>>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
@@ -41,13 +46,41 @@ export class MxChecker {
 
   /** Whether `domain` has a mail exchanger (or an address that acts as one). */
   async hasMx(domain: string): Promise<MxAnswer> {
-    const key = domain.toLowerCase().replace(/\.$/, '');
+    const key = keyOf(domain);
+    const cached = this.#fresh(key);
+    if (cached !== undefined) return cached;
+    // One query per domain at a time: callers that ask meanwhile share its answer.
+    let pending = this.#inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.#lookup(key).then((answer) => {
+        if (this.#cache.size >= this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value as string);
+        this.#cache.set(key, { answer, until: this.#now() + (answer === 'unknown' ? 60_000 : this.#ttlMs) });
+        return answer;
+      });
+      const forget = () => this.#inFlight.delete(key);
+      pending.then(forget, forget);
+      this.#inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The cached answer for `domain` without waiting: 'unknown' when there is none yet, and then a
+   * lookup starts in the background so that a later call has it. For callers inside a database
+   * transaction, which must not hold it (and a connection) while DNS takes up to its timeout.
+   */
+  answerNow(domain: string): MxAnswer {
+    const key = keyOf(domain);
+    const cached = this.#fresh(key);
+    if (cached !== undefined) return cached;
+    // #lookup never rejects (every failure is an answer); the catch is for the unexpected.
+    this.hasMx(key).catch(() => undefined);
+    return 'unknown';
+  }
+
+  #fresh(key: string): MxAnswer | undefined {
     const cached = this.#cache.get(key);
-    if (cached !== undefined && cached.until > this.#now()) return cached.answer;
-    const answer = await this.#lookup(key);
-    if (this.#cache.size >= this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value as string);
-    this.#cache.set(key, { answer, until: this.#now() + (answer === 'unknown' ? 60_000 : this.#ttlMs) });
-    return answer;
+    return cached !== undefined && cached.until > this.#now() ? cached.answer : undefined;
   }
 
   async #lookup(domain: string): Promise<MxAnswer> {
