@@ -4,16 +4,17 @@
  * (acronyms such as `cvv`, `iban`) are in `any`. A detector looks up the set for the text's
  * language; the `any` words are in every set.
  */
+import { WordSet } from './text.js';
 import type { Language } from './types.js';
 
-export type CueSet = Readonly<Record<Language, ReadonlySet<string>>>;
+export type CueSet = Readonly<Record<Language, WordSet>>;
 
 function cues(words: { es?: string[]; pt?: string[]; en?: string[]; any?: string[] }): CueSet {
   const any = words.any ?? [];
   return Object.freeze({
-    es: new Set([...any, ...(words.es ?? [])]),
-    pt: new Set([...any, ...(words.pt ?? [])]),
-    en: new Set([...any, ...(words.en ?? [])]),
+    es: new WordSet([...any, ...(words.es ?? [])]),
+    pt: new WordSet([...any, ...(words.pt ?? [])]),
+    en: new WordSet([...any, ...(words.en ?? [])]),
   });
 }
 

@@ -18,7 +18,7 @@ import { detectNames } from './detectors/names.js';
 import { detectPhones } from './detectors/phone.js';
 import { detectSpokenDigits } from './detectors/spoken.js';
 import { detectLanguageFromScan } from './language.js';
-import { scanText } from './text.js';
+import { releaseScan, scanText } from './text.js';
 import { ENTITY_TYPES, type EntityType, type Language, type Span } from './types.js';
 
 export interface DetectOptions {
@@ -76,13 +76,19 @@ export function detectWithLanguage(text: string, options: DetectOptions = {}): {
   const wanted = options.types === undefined ? null : new Set(options.types);
   if (text.length === 0) return { spans: [], language: options.language ?? 'en' };
   const s = scanText(text);
-  const lang = options.language ?? detectLanguageFromScan(s);
-  const ctx: DetectContext = { s, lang, chunks: scanChunks(s), out: [] };
-  for (const d of DETECTORS) {
-    if (wanted !== null && !d.types.some((t) => wanted.has(t))) continue;
-    d.run(ctx);
+  let lang: Language;
+  let candidates: Span[];
+  try {
+    lang = options.language ?? detectLanguageFromScan(s);
+    const ctx: DetectContext = { s, lang, chunks: scanChunks(s), out: [] };
+    for (const d of DETECTORS) {
+      if (wanted !== null && !d.types.some((t) => wanted.has(t))) continue;
+      d.run(ctx);
+    }
+    candidates = ctx.out;
+  } finally {
+    releaseScan(s);
   }
-  let candidates = ctx.out;
   if (wanted !== null || min > 0) candidates = candidates.filter((c) => (wanted === null || wanted.has(c.type)) && c.confidence >= min);
   return { spans: resolveOverlaps(candidates), language: lang };
 }

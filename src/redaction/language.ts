@@ -4,12 +4,12 @@
  * characters at most, so the cost does not grow with the input. Ties and texts with no evidence
  * (digits only) fall back to `fallback` (English by default).
  */
-import { type ScanText, scanText, TOK_DIGIT, TOK_LETTER } from './text.js';
+import { releaseScan, type ScanText, scanText, TOK_DIGIT, TOK_LETTER, WordSet } from './text.js';
 import type { Language } from './types.js';
 
 const SAMPLE = 4000;
 
-const WORDS: ReadonlyMap<string, readonly [number, number, number]> = new Map(Object.entries({
+const WEIGHTS: Readonly<Record<string, readonly [number, number, number]>> = {
   // weights for [es, pt, en]
   el: [2, 0, 0], los: [2, 0, 0], las: [2, 0, 0], del: [2, 0, 0], y: [2, 0, 0], es: [1, 0, 0], mi: [2, 0, 0], su: [1, 0, 0],
   usted: [3, 0, 0], gracias: [3, 0, 0], hola: [3, 0, 0], tarjeta: [3, 0, 0], numero: [1, 1, 0], pero: [2, 0, 0], muy: [2, 0, 0],
@@ -20,29 +20,53 @@ const WORDS: ReadonlyMap<string, readonly [number, number, number]> = new Map(Ob
   bom: [0, 2, 0], com: [0, 2, 0], ao: [0, 2, 0], na: [0, 2, 0], senhor: [0, 3, 0], senhora: [0, 3, 0], chamo: [0, 3, 0], tenho: [0, 2, 0], esse: [0, 1, 0], isso: [0, 2, 0],
   the: [0, 0, 3], and: [0, 0, 2], of: [0, 0, 2], to: [0, 0, 2], is: [0, 0, 2], my: [0, 0, 3], your: [0, 0, 3], you: [0, 0, 2], i: [0, 0, 2], it: [0, 0, 2], this: [0, 0, 2],
   that: [0, 0, 2], for: [0, 0, 1], with: [0, 0, 2], hello: [0, 0, 3], thanks: [0, 0, 3], thank: [0, 0, 3], card: [0, 0, 3], number: [0, 0, 2], please: [0, 0, 3], can: [0, 0, 2], have: [0, 0, 2], what: [0, 0, 2],
-} as Record<string, readonly [number, number, number]>));
+};
+const WORDS = new WordSet(Object.keys(WEIGHTS));
+/** Weights in the order of WORDS's words (the keys, which are distinct). */
+const WORD_WEIGHTS: readonly (readonly [number, number, number])[] = Object.values(WEIGHTS);
+
+/**
+ * ñ Ñ ¿ ¡ and ã õ ç in either case, found by one regular expression scan (faster than a loop over
+ * every code unit). 0x81 and 0x9f (C1 controls) are there because the rule looks at the code unit
+ * with bit 0x20 set, which makes them ¡ and ¿.
+ */
+const MARKED_LETTERS = /[\u00f1\u00d1\u00bf\u009f\u00a1\u0081\u00e3\u00c3\u00f5\u00d5\u00e7\u00c7]/g;
+
+/** Evidence from letters: [es, pt], 3 per ñ ¿ ¡ and 3 per ã õ ç. */
+function letterEvidence(text: string): [number, number] {
+  let es = 0;
+  let pt = 0;
+  MARKED_LETTERS.lastIndex = 0;
+  while (MARKED_LETTERS.test(text)) {
+    const c = text.charCodeAt(MARKED_LETTERS.lastIndex - 1) | 0x20;
+    if (c === 0xf1 || c === 0xbf || c === 0xa1) es += 3;
+    else pt += 3;
+  }
+  return [es, pt];
+}
 
 export function detectLanguage(text: string, fallback: Language = 'en'): Language {
-  return detectLanguageFromScan(scanText(text.length > SAMPLE ? text.slice(0, SAMPLE) : text), fallback);
+  const s = scanText(text.length > SAMPLE ? text.slice(0, SAMPLE) : text);
+  try {
+    return detectLanguageFromScan(s, fallback);
+  } finally {
+    releaseScan(s);
+  }
 }
 
 /** {@link detectLanguage} on a text already scanned (detect() scans once for everything). */
 export function detectLanguageFromScan(s: ScanText, fallback: Language = 'en'): Language {
   const text = s.text;
   const n = Math.min(text.length, SAMPLE);
-  let es = 0;
-  let pt = 0;
+  const sample = text.length > SAMPLE ? text.slice(0, SAMPLE) : text;
+  let [es, pt] = letterEvidence(sample);
   let en = 0;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i) | 0x20;
-    if (c === 0xf1 || c === 0xbf || c === 0xa1) es += 3; // ñ Ñ ¿ ¡
-    else if (c === 0xe3 || c === 0xf5 || c === 0xe7) pt += 3; // ã õ ç (and capitals)
-  }
   for (let t = 0; t < s.tokenCount && (s.tokStart[t] as number) < n; t++) {
     const f = s.tokFlags[t] as number;
     if (f & TOK_DIGIT || !(f & TOK_LETTER) || (s.tokEnd[t] as number) - (s.tokStart[t] as number) > 8) continue;
-    const w = WORDS.get(s.folded.slice(s.tokStart[t], s.tokEnd[t]));
-    if (w === undefined) continue;
+    const k = WORDS.tokenIndex(s, t);
+    if (k < 0) continue;
+    const w = WORD_WEIGHTS[k] as readonly [number, number, number];
     es += w[0];
     pt += w[1];
     en += w[2];

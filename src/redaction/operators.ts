@@ -18,7 +18,7 @@ import { AppError } from '../platform/errors.js';
 import { spokenToDigits } from './detectors/spoken.js';
 import { RedactionErrors } from './errors.js';
 import type { Operator } from './policy.js';
-import type { EntityType } from './types.js';
+import { ENTITY_TYPES, type EntityType } from './types.js';
 
 /** What the keyed and vault-backed operators call. The lead's server wires vault-backed ones. */
 export interface OperatorBackend {
@@ -43,8 +43,11 @@ export function canonicalValue(type: EntityType, raw: string): string {
   return v.toUpperCase().replace(/[^\p{L}\p{N}]/gu, '');
 }
 
+/** Built once: `tag` is the default operator, and a template string per value was garbage. */
+const TAGS: ReadonlyMap<EntityType, string> = new Map(ENTITY_TYPES.map((t) => [t, `<${t}>`]));
+
 export function tagFor(type: EntityType): string {
-  return `<${type}>`;
+  return TAGS.get(type) ?? `<${type}>`;
 }
 
 function isAlnum(ch: string): boolean {

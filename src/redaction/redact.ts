@@ -7,7 +7,9 @@ import { detectWithLanguage } from './detect.js';
 import { RedactionErrors } from './errors.js';
 import { applyAsync, applySync, type OperatorBackend } from './operators.js';
 import { DEFAULT_REDACTION_POLICY, isAsyncOperator, type Operator, operatorFor, type RedactionPolicy } from './policy.js';
-import type { EntityType, Language, Span } from './types.js';
+import { ENTITY_TYPES, type EntityType, type Language, type Span } from './types.js';
+
+const TYPE_INDEX: Readonly<Record<EntityType, number>> = Object.fromEntries(ENTITY_TYPES.map((t, i) => [t, i])) as Record<EntityType, number>;
 
 export interface Replacement {
   type: EntityType;
@@ -39,7 +41,10 @@ export interface RedactResult {
 export function assemble(text: string, spans: readonly Span[], outputs: readonly string[], policy: RedactionPolicy, inputOffset = 0, outputOffset = 0) {
   const parts: string[] = [];
   const replacements: Replacement[] = [];
-  const counts: Partial<Record<EntityType, number>> = {};
+  // Counted by type index, then copied into `counts` in order of first appearance: updating an
+  // object keyed by a variable property name on every span costs more than the rest of assembly.
+  const perType = new Array<number>(ENTITY_TYPES.length).fill(0);
+  const seen: EntityType[] = [];
   let pos = 0;
   let outLen = outputOffset;
   for (let i = 0; i < spans.length; i++) {
@@ -60,10 +65,14 @@ export function assemble(text: string, spans: readonly Span[], outputs: readonly
       confidence: sp.confidence,
     });
     outLen += rep.length;
-    counts[sp.type] = (counts[sp.type] ?? 0) + 1;
+    const k = TYPE_INDEX[sp.type];
+    if (perType[k] === 0) seen.push(sp.type);
+    perType[k] = (perType[k] as number) + 1;
     pos = sp.end;
   }
   parts.push(text.slice(pos));
+  const counts: Partial<Record<EntityType, number>> = {};
+  for (const type of seen) counts[type] = perType[TYPE_INDEX[type]] as number;
   return { text: parts.join(''), replacements, counts };
 }
 
@@ -95,6 +104,8 @@ export async function redact(text: string, options: RedactOptions = {}): Promise
 
 /** Throws redaction.async_operator if the policy names `encrypt` or `tokenize` anywhere. */
 export function assertSyncPolicy(policy: RedactionPolicy): void {
+  // The default policy is frozen through and names only `tag`: nothing to check on every call.
+  if (policy === DEFAULT_REDACTION_POLICY) return;
   const ops = [policy.defaultOperator, ...Object.values(policy.operators)];
   const bad = ops.find((op) => op !== undefined && isAsyncOperator(op));
   if (bad !== undefined) throw new AppError(RedactionErrors.async_operator, { details: { operator: bad.kind } });
@@ -108,6 +119,11 @@ export function assertSyncPolicy(policy: RedactionPolicy): void {
 export function redactSync(text: string, options: RedactOptions = {}): RedactResult {
   assertSyncPolicy(options.policy ?? DEFAULT_REDACTION_POLICY);
   const { policy, language, spans } = prepare(text, options);
-  const outputs = spans.map((sp) => applySync(operatorFor(policy, sp.type), sp.type, text.slice(sp.start, sp.end), options.backend));
+  const outputs = spans.map((sp) => {
+    const op = operatorFor(policy, sp.type);
+    // `tag` and `redact` do not read the value: no need to copy it out of the text.
+    const value = op.kind === 'tag' || op.kind === 'redact' ? '' : text.slice(sp.start, sp.end);
+    return applySync(op, sp.type, value, options.backend);
+  });
   return { language, ...assemble(text, spans, outputs, policy) };
 }

@@ -102,66 +102,221 @@ export interface ScanText {
   readonly tokStart: Int32Array;
   readonly tokEnd: Int32Array;
   readonly tokFlags: Uint8Array;
+  /** {@link wordHash} of each token's folded text, for {@link WordSet.hasToken}. */
+  readonly tokHash: Int32Array;
   /** Folded token texts, sliced on first use and kept: detectors look at the same words. */
   readonly words: (string | undefined)[];
 }
 
-const decoder = new TextDecoder('utf-16le');
+const HASH_SEED = 0x811c9dc5 | 0;
+const HASH_PRIME = 0x01000193;
+
+/** FNV-1a over UTF-16 code units; scanText computes the same for every token as it goes. */
+export function wordHash(word: string): number {
+  let h = HASH_SEED;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), HASH_PRIME);
+  return h;
+}
+
+/**
+ * A set of folded words that can be asked about a token of a scan without slicing the token out
+ * of the text: detectors ask about nearly every word, and a string per word per question was a
+ * large part of their cost. Open addressing on {@link wordHash}; a hit is confirmed code unit by
+ * code unit, so the answer is exactly that of a Set of the same words.
+ */
+export class WordSet {
+  readonly size: number;
+  // Plain (not #private) fields: this is the hottest lookup in detect(), and V8 loads these faster.
+  private readonly words: string[];
+  /** Per slot: the index into `words`, or -1 when empty, and that word's hash. */
+  private readonly slotWord: Int32Array;
+  private readonly slotHash: Int32Array;
+  private readonly mask: number;
+  /** Bit k set when some word has k code units (31 stands for 31 or more). */
+  private readonly lengths: number;
+
+  constructor(words: Iterable<string>) {
+    this.words = [...new Set(words)];
+    this.size = this.words.length;
+    // A quarter full at most: most questions are about words not in the set, and with linear
+    // probing a miss costs more the fuller the table is.
+    let cap = 16;
+    while (cap < this.size * 4) cap *= 2;
+    this.mask = cap - 1;
+    this.slotWord = new Int32Array(cap).fill(-1);
+    this.slotHash = new Int32Array(cap);
+    let lengths = 0;
+    for (let k = 0; k < this.size; k++) {
+      const w = this.words[k] as string;
+      const h = wordHash(w);
+      lengths |= 1 << Math.min(w.length, 31);
+      let i = slotOf(h) & this.mask;
+      while (this.slotWord[i] !== -1) i = (i + 1) & this.mask;
+      this.slotWord[i] = k;
+      this.slotHash[i] = h;
+    }
+    this.lengths = lengths;
+  }
+
+  has(word: string): boolean {
+    if (((this.lengths >>> Math.min(word.length, 31)) & 1) === 0) return false;
+    const h = wordHash(word);
+    for (let i = slotOf(h) & this.mask; ; i = (i + 1) & this.mask) {
+      const k = this.slotWord[i] as number;
+      if (k < 0) return false;
+      if (this.slotHash[i] === h && this.words[k] === word) return true;
+    }
+  }
+
+  /** Whether token t of `s` (its folded text) is in the set; the same as has(tokenText(s, t)). */
+  hasToken(s: ScanText, t: number): boolean {
+    return this.tokenIndex(s, t) >= 0;
+  }
+
+  /** Position of token t's folded text among the words given (duplicates dropped), or -1. */
+  tokenIndex(s: ScanText, t: number): number {
+    const start = s.tokStart[t] as number;
+    const len = (s.tokEnd[t] as number) - start;
+    if (((this.lengths >>> Math.min(len, 31)) & 1) === 0) return -1;
+    const h = s.tokHash[t] as number;
+    const mask = this.mask;
+    const slotWord = this.slotWord;
+    const slotHash = this.slotHash;
+    for (let i = slotOf(h) & mask; ; i = (i + 1) & mask) {
+      const k = slotWord[i] as number;
+      if (k < 0) return -1;
+      if (slotHash[i] !== h) continue;
+      const w = this.words[k] as string;
+      if (w.length !== len) continue;
+      const codes = s.codes;
+      let j = 0;
+      while (j < len && w.charCodeAt(j) === codes[start + j]) j++;
+      if (j === len) return k;
+    }
+  }
+}
+
+/** FNV's low bits alone spread short words poorly over a small table. */
+function slotOf(h: number): number {
+  return h ^ (h >>> 16);
+}
+
+/**
+ * Texts up to this many code units are scanned into buffers kept between calls. A typed array
+ * costs a backing-store allocation (about a microsecond, plus its finaliser in the next GC),
+ * which for a chat message is more than the scan itself; longer texts get fresh arrays, so a
+ * one-off huge input does not pin its memory.
+ */
+const POOLED_MAX = 1 << 16;
+let poolCodes = new Uint16Array(1024);
+let poolStart = new Int32Array(513);
+let poolEnd = new Int32Array(513);
+let poolFlags = new Uint8Array(513);
+let poolHash = new Int32Array(513);
+
+/**
+ * Scans `text` once (see the module comment). For texts up to {@link POOLED_MAX} code units the
+ * arrays of the result are views of buffers that the next call reuses: a ScanText is only valid
+ * until scanText is called again. detect() holds one at a time and none outlives the call.
+ */
+/**
+ * Zeroes the code units a pooled scan kept of its text: a message must not stay readable in a
+ * module-level buffer until the next call (detect() calls this when it is done with a scan).
+ */
+export function releaseScan(s: ScanText): void {
+  if (s.codes.buffer === poolCodes.buffer) s.codes.fill(0);
+}
 
 export function scanText(text: string): ScanText {
   const n = text.length;
-  const codes = new Uint16Array(n);
-  let cap = Math.max(16, n >>> 2);
-  let tokStart = new Int32Array(cap);
-  let tokEnd = new Int32Array(cap);
-  let tokFlags = new Uint8Array(cap);
+  // A token takes at least one code unit and is followed by a separator: at most ceil(n / 2).
+  const maxTokens = (n + 1) >>> 1;
+  let codesBuf: Uint16Array;
+  let startBuf: Int32Array;
+  let endBuf: Int32Array;
+  let flagsBuf: Uint8Array;
+  let hashBuf: Int32Array;
+  if (n <= POOLED_MAX) {
+    if (poolCodes.length < n) poolCodes = new Uint16Array(Math.min(POOLED_MAX, Math.max(n, poolCodes.length * 2)));
+    if (poolStart.length < maxTokens + 1) {
+      const cap = Math.min((POOLED_MAX >>> 1) + 1, Math.max(maxTokens + 1, poolStart.length * 2));
+      poolStart = new Int32Array(cap);
+      poolEnd = new Int32Array(cap);
+      poolFlags = new Uint8Array(cap);
+      poolHash = new Int32Array(cap);
+    }
+    codesBuf = poolCodes;
+    startBuf = poolStart;
+    endBuf = poolEnd;
+    flagsBuf = poolFlags;
+    hashBuf = poolHash;
+  } else {
+    codesBuf = new Uint16Array(n);
+    startBuf = new Int32Array(maxTokens + 1);
+    endBuf = new Int32Array(maxTokens + 1);
+    flagsBuf = new Uint8Array(maxTokens + 1);
+    hashBuf = new Int32Array(maxTokens + 1);
+  }
   let count = 0;
   let inTok = false;
   let flags = 0;
   let allCaps = true;
+  let hash = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    codes[i] = FOLD[c] as number;
+    const f = FOLD[c] as number;
+    codesBuf[i] = f;
     const cls = CLS[c] as number;
     const alnum = cls & (CLS_DIGIT | CLS_LETTER);
     if (alnum !== 0) {
       if (!inTok) {
-        if (count === cap) {
-          cap *= 2;
-          const s = new Int32Array(cap);
-          s.set(tokStart);
-          tokStart = s;
-          const e = new Int32Array(cap);
-          e.set(tokEnd);
-          tokEnd = e;
-          const f = new Uint8Array(cap);
-          f.set(tokFlags);
-          tokFlags = f;
-        }
-        tokStart[count] = i;
+        startBuf[count] = i;
         inTok = true;
         flags = cls & CLS_UPPER ? TOK_CAPITAL : 0;
         allCaps = true;
+        hash = HASH_SEED;
       }
+      hash = Math.imul(hash ^ f, HASH_PRIME);
       if (cls & CLS_DIGIT) flags |= TOK_DIGIT;
       else {
         flags |= TOK_LETTER;
         if (!(cls & CLS_UPPER)) allCaps = false;
       }
     } else if (inTok) {
-      tokEnd[count] = i;
-      tokFlags[count] = flags | (allCaps && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
+      endBuf[count] = i;
+      flagsBuf[count] = flags | (allCaps && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
+      hashBuf[count] = hash;
       count++;
       inTok = false;
     }
   }
   if (inTok) {
-    tokEnd[count] = n;
-    tokFlags[count] = flags | (allCaps && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
+    endBuf[count] = n;
+    flagsBuf[count] = flags | (allCaps && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
+    hashBuf[count] = hash;
     count++;
   }
-  const folded = n === 0 ? '' : decoder.decode(codes);
-  return { text, folded, codes, tokenCount: count, tokStart, tokEnd, tokFlags, words: new Array<string | undefined>(count) };
+  // The slot after the last token reads as zero, as it did when every scan had fresh arrays.
+  startBuf[count] = 0;
+  endBuf[count] = 0;
+  flagsBuf[count] = 0;
+  hashBuf[count] = 0;
+  const codes = codesBuf.length === n ? codesBuf : codesBuf.subarray(0, n);
+  // Buffer's UTF-16 decoding costs half of TextDecoder's; it keeps a lone surrogate as it is
+  // where TextDecoder wrote U+FFFD, and no detector reads either (they are not letters, digits,
+  // spaces or separators).
+  const folded = n === 0 ? '' : Buffer.from(codes.buffer, codes.byteOffset, n * 2).toString('utf16le');
+  return {
+    text,
+    folded,
+    codes,
+    tokenCount: count,
+    tokStart: startBuf.subarray(0, count + 1),
+    tokEnd: endBuf.subarray(0, count + 1),
+    tokFlags: flagsBuf.subarray(0, count + 1),
+    tokHash: hashBuf.subarray(0, count + 1),
+    words: new Array<string | undefined>(count),
+  };
 }
 
 /** Index of the first token that starts at or after `pos` (tokenCount if none). */
@@ -183,6 +338,22 @@ export function tokenText(s: ScanText, t: number): string {
   const fresh = s.folded.slice(s.tokStart[t], s.tokEnd[t]);
   s.words[t] = fresh;
   return fresh;
+}
+
+/** Whether the folded text of token t is `word`; the same as tokenText(s, t) === word. */
+export function tokenIs(s: ScanText, t: number, word: string): boolean {
+  return textIs(s, s.tokStart[t] as number, s.tokEnd[t] as number, word);
+}
+
+/** Whether the folded text between tokens t and t + 1 is `gap`, without slicing it out. */
+export function gapIs(s: ScanText, t: number, gap: string): boolean {
+  return textIs(s, s.tokEnd[t] as number, s.tokStart[t + 1] as number, gap);
+}
+
+function textIs(s: ScanText, from: number, to: number, str: string): boolean {
+  if (to - from !== str.length) return false;
+  for (let i = 0; i < str.length; i++) if (s.codes[from + i] !== str.charCodeAt(i)) return false;
+  return true;
 }
 
 export function isDigitCode(c: number): boolean {
@@ -214,7 +385,7 @@ function sentenceBreak(s: ScanText, t: number, from: number, to: number): boolea
  * Whether one of `cues` is among the `maxTokens` tokens that end before `pos`, no further than
  * `maxChars` back, within the same sentence. Cue sets hold folded single words (`seguridad`).
  */
-export function cueBefore(s: ScanText, pos: number, cues: ReadonlySet<string>, maxTokens = 6, maxChars = 80): boolean {
+export function cueBefore(s: ScanText, pos: number, cues: WordSet, maxTokens = 6, maxChars = 80): boolean {
   let t = tokenAtOrAfter(s, pos) - 1;
   const limit = pos - maxChars;
   let right = pos;
@@ -226,21 +397,21 @@ export function cueBefore(s: ScanText, pos: number, cues: ReadonlySet<string>, m
     }
     if ((s.tokStart[t] as number) < limit) return false;
     if (sentenceBreak(s, t, end, right)) return false;
-    if (cues.has(tokenText(s, t))) return true;
+    if (cues.hasToken(s, t)) return true;
     right = s.tokStart[t] as number;
   }
   return false;
 }
 
 /** Like {@link cueBefore}, looking at the tokens that start at or after `pos`. */
-export function cueAfter(s: ScanText, pos: number, cues: ReadonlySet<string>, maxTokens = 3, maxChars = 40): boolean {
+export function cueAfter(s: ScanText, pos: number, cues: WordSet, maxTokens = 3, maxChars = 40): boolean {
   let t = tokenAtOrAfter(s, pos);
   const limit = pos + maxChars;
   let left = pos;
   for (let k = 0; k < maxTokens && t < s.tokenCount; k++, t++) {
     if ((s.tokStart[t] as number) > limit) return false;
     if (sentenceBreak(s, t - 1, left, s.tokStart[t] as number)) return false;
-    if (cues.has(tokenText(s, t))) return true;
+    if (cues.hasToken(s, t)) return true;
     left = s.tokEnd[t] as number;
   }
   return false;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detect, detectLanguage, type EntityType, type Language } from '../../src/redaction/index.js';
+import { releaseScan, scanText } from '../../src/redaction/text.js';
 
 const vectors = (name: string) => JSON.parse(readFileSync(new URL(`../vectors/${name}`, import.meta.url), 'utf8'));
 
@@ -278,5 +279,20 @@ describe('language detection', () => {
     expect(detectLanguage('Olá, você pode me ajudar com o meu cartão? Obrigado.')).toBe('pt');
     expect(detectLanguage('Hello, can you help me with my card? Thanks.')).toBe('en');
     expect(detectLanguage('4111 1111 1111 1111')).toBe('en');
+  });
+});
+
+describe('scan buffers', () => {
+  it('keep nothing of a text once detect is done with it (the scan buffers are pooled between calls)', () => {
+    const text = 'mi tarjeta es 4111 1111 1111 1111';
+    const scan = scanText(text);
+    expect(String.fromCharCode(...scan.codes.subarray(14, 18))).toBe('4111');
+    releaseScan(scan);
+    expect(scan.codes.every((c) => c === 0)).toBe(true);
+    // detect() releases its own scan: the pool holds zeros afterwards.
+    detect(text);
+    const next = scanText('x');
+    expect(Array.from(new Uint16Array(next.codes.buffer, 0, text.length)).every((c, i) => i === 0 || c === 0)).toBe(true);
+    releaseScan(next);
   });
 });

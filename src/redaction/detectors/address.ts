@@ -5,10 +5,10 @@
  * Road...). A unit after a comma (piso 3, 3º B, apto 52, Apt 4B, Suite 200) is included. City and
  * postcode are not: on their own they do not identify a person.
  */
-import { isDigitCode, type ScanText, TOK_CAPITAL, TOK_DIGIT, TOK_LETTER, tokenAtOrAfter, tokenText } from '../text.js';
+import { isDigitCode, type ScanText, TOK_CAPITAL, TOK_DIGIT, TOK_LETTER, tokenAtOrAfter, tokenText, WordSet } from '../text.js';
 import { type DetectContext, emit } from './chunks.js';
 
-const STREET_TYPES = new Set([
+const STREET_TYPES = new WordSet([
   'calle', 'avenida', 'av', 'avda', 'paseo', 'plaza', 'pza', 'carrera', 'cra', 'kr', 'diagonal', 'transversal', 'camino', 'carretera', 'ronda', 'travesia', 'jiron', 'jr', 'pasaje', 'psje', 'glorieta', 'rambla', 'calzada', 'bulevar',
   'rua', 'travessa', 'alameda', 'praca', 'estrada', 'rodovia', 'largo', 'avenida', 'beco', 'ladeira',
 ]);
@@ -80,9 +80,11 @@ export function detectAddresses(ctx: DetectContext): void {
       continue;
     }
     if (len > 12) continue;
-    const w = tokenText(s, t);
-    let isType = STREET_TYPES.has(w);
-    if (!isType && w.length === 1 && SHORT_TYPES[w] !== undefined && f & TOK_CAPITAL) isType = s.codes[s.tokEnd[t] as number] === SHORT_TYPES[w];
+    let isType = STREET_TYPES.hasToken(s, t);
+    if (!isType && len === 1) {
+      const w = tokenText(s, t);
+      if (SHORT_TYPES[w] !== undefined && f & TOK_CAPITAL) isType = s.codes[s.tokEnd[t] as number] === SHORT_TYPES[w];
+    }
     if (isType && !(f & TOK_DIGIT)) {
       const end = streetFrom(s, t);
       if (end > t) {

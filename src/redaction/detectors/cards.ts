@@ -6,7 +6,7 @@
 import { luhnValid } from '../../documents/index.js';
 import { CARD_CUES, CVV_CUES, EXPIRY_CUES, REFERENCE_CUES } from '../cues.js';
 import { cueAfter, cueBefore } from '../text.js';
-import { type Chunk, type DetectContext, emit, joinGroups, sepsIn } from './chunks.js';
+import { type Chunk, type DetectContext, emit, hasDigits, joinGroups, sepsIn } from './chunks.js';
 
 /**
  * Whether `digits` lies in a known issuer range with a length that range issues (ISO/IEC 7812
@@ -65,7 +65,10 @@ export function detectCards(ctx: DetectContext): void {
  */
 function detectCardInChunk(ctx: DetectContext, ch: Chunk): void {
   const last = ch.groups.length - 1;
-  const reference = cueBefore(ctx.s, ch.start, REFERENCE_CUES[ctx.lang], 4, 40);
+  // No card has fewer than 13 digits; most chunks (amounts, times, short ids) stop here.
+  if (!hasDigits(ch, 0, 13)) return;
+  // Looked up once, and only when a window that is not the whole chunk passes the cheap tests.
+  let reference: boolean | undefined;
   let g = 0;
   while (g <= last) {
     let total = 0;
@@ -75,7 +78,12 @@ function detectCardInChunk(ctx: DetectContext, ch: Chunk): void {
       if (total > 19) break;
       if (j > g && !CARD_SEPS.includes(ch.seps[j] as string)) break;
       const whole = g === 0 && j === last;
-      if (total >= 13 && !(j === last && ch.gluedRight) && (whole || !reference) && isCardNumber(joinGroups(ch, g, j))) best = j;
+      if (total < 13 || (j === last && ch.gluedRight)) continue;
+      if (!whole) {
+        reference ??= cueBefore(ctx.s, ch.start, REFERENCE_CUES[ctx.lang], 4, 40);
+        if (reference) continue;
+      }
+      if (isCardNumber(joinGroups(ch, g, j))) best = j;
     }
     if (best >= 0) {
       const start = ch.groupStart[g] as number;

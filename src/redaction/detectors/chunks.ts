@@ -44,15 +44,46 @@ function isSepCode(c: number): boolean {
   return c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41;
 }
 
+/**
+ * Whether the digits at `i` are a single group of at most two digits: not followed by a
+ * separator and a digit (the test the group loop in scanChunks makes).
+ */
+function loneShortNumber(codes: Uint16Array, i: number): boolean {
+  const n = codes.length;
+  let j = i;
+  while (j < n && isDigitCode(codes[j] as number)) j++;
+  if (j - i > 2) return false;
+  let k = j;
+  while (k < n && k - j < 3 && isSepCode(codes[k] as number)) k++;
+  const sentenceBreak = k - j >= 2 && codes[j] === 46 && codes[j + 1] === 32;
+  return !(k > j && k < n && isDigitCode(codes[k] as number) && !sentenceBreak);
+}
+
+const scratchStart: number[] = [];
+const scratchEnd: number[] = [];
+const scratchGroups: string[] = [];
+/** Index 0 stays '' (no separator before the first group). */
+const scratchSeps: string[] = [''];
+
 export function scanChunks(s: ScanText): Chunk[] {
   const codes = s.codes;
   const n = codes.length;
   const chunks: Chunk[] = [];
+  // A chunk starts on a digit with no letter or digit before it: the start of a token whose
+  // first code unit is a digit (the token classes and isAlnumCode on folded code units agree for
+  // every code unit), so the tokens are walked instead of every code unit.
   let i = 0;
-  while (i < n) {
-    const c = codes[i] as number;
-    if (!isDigitCode(c) || (i > 0 && isAlnumCode(codes[i - 1] as number))) {
-      i++;
+  for (let t = 0; t < s.tokenCount; t++) {
+    const ts = s.tokStart[t] as number;
+    if (ts < i || !isDigitCode(codes[ts] as number)) continue;
+    i = ts;
+    if (loneShortNumber(codes, i)) {
+      // One or two digits standing alone (an hour, a day, a floor): no detector looks at such a
+      // chunk, and texts are full of them; skip it as the loop below would, without building it.
+      let end = i;
+      while (end < n && isDigitCode(codes[end] as number)) end++;
+      while (end < n && isAlnumCode(codes[end] as number)) end++;
+      i = end;
       continue;
     }
     const start = i;
@@ -66,29 +97,33 @@ export function scanChunks(s: ScanText): Chunk[] {
       plus = true;
       prefixStart -= 2;
     }
-    const groupStart: number[] = [];
-    const groupEnd: number[] = [];
-    const groups: string[] = [];
-    const seps: string[] = [''];
+    // Groups are collected in scratch arrays and copied out at their exact size: arrays grown by
+    // push from empty reserve room for 17 elements, and a chunk has one to four groups.
+    let count = 0;
     let j = i;
     for (;;) {
       const gs = j;
       while (j < n && isDigitCode(codes[j] as number)) j++;
-      groupStart.push(gs);
-      groupEnd.push(j);
-      groups.push(s.folded.slice(gs, j));
+      scratchStart[count] = gs;
+      scratchEnd[count] = j;
+      scratchGroups[count] = s.folded.slice(gs, j);
+      count++;
       // Look for a separator of 1..3 characters followed by a digit.
       let k = j;
       while (k < n && k - j < 3 && isSepCode(codes[k] as number)) k++;
       // ". " and ", " end a sentence or a list item: "CVV 598. 4022..." is two numbers.
       const sentenceBreak = k - j >= 2 && codes[j] === 46 && codes[j + 1] === 32;
       if (k > j && k < n && isDigitCode(codes[k] as number) && !sentenceBreak) {
-        seps.push(s.folded.slice(j, k));
+        scratchSeps[count] = s.folded.slice(j, k);
         j = k;
         continue;
       }
       break;
     }
+    const groupStart = scratchStart.slice(0, count);
+    const groupEnd = scratchEnd.slice(0, count);
+    const groups = scratchGroups.slice(0, count);
+    const seps = scratchSeps.slice(0, count);
     let end = j;
     let suffix: { letter: string; end: number; spaced: boolean } | null = null;
     let gluedRight = false;

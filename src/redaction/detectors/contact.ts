@@ -4,10 +4,10 @@
  * node:net isIP).
  */
 import { isIP } from 'node:net';
-import { cueBefore, isDigitCode, type ScanText, TOK_LETTER, tokenText } from '../text.js';
+import { cueBefore, isDigitCode, type ScanText, TOK_LETTER, tokenText, WordSet } from '../text.js';
 import { type DetectContext, emit } from './chunks.js';
 
-const VERSION_CUES = new Set(['v', 'version', 'versao', 'build', 'release']);
+const VERSION_CUES = new WordSet(['v', 'version', 'versao', 'build', 'release']);
 
 function isLocalCode(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
@@ -44,6 +44,19 @@ export function detectEmails(ctx: DetectContext): void {
   }
 }
 
+/**
+ * Whether groups g..g+3 are 1-3 digits of at most 255 each: what isIP needs of them, checked
+ * first because most dotted numbers (versions, amounts) fail here and isIP on a string that is
+ * not IPv4 runs its long IPv6 expression. Folded digits are the digits NFKC gives.
+ */
+function octets(groups: readonly string[], g: number): boolean {
+  for (let k = g; k <= g + 3; k++) {
+    const d = groups[k] as string;
+    if (d.length > 3 || Number(d) > 255) return false;
+  }
+  return true;
+}
+
 export function detectIpAddresses(ctx: DetectContext): void {
   const s = ctx.s;
   for (const ch of ctx.chunks) {
@@ -56,6 +69,7 @@ export function detectIpAddresses(ctx: DetectContext): void {
       const start = ch.groupStart[g] as number;
       const end = ch.groupEnd[g + 3] as number;
       if (g + 3 === last && ch.gluedRight) continue;
+      if (!octets(ch.groups, g)) continue;
       if (isIP(s.text.slice(start, end).normalize('NFKC')) !== 4) continue;
       if (cueBefore(s, start, VERSION_CUES, 2, 20)) continue;
       emit(ctx, 'IP_ADDRESS', start, end, 0.9, 'ip:v4');
@@ -79,12 +93,17 @@ export function detectIpAddresses(ctx: DetectContext): void {
     const after = r < n ? (codes[r] as number) : 32;
     let colons = 0;
     let hex = 0;
+    let compressed = false;
     for (let k = l; k < r; k++) {
-      if (codes[k] === 58) colons++;
-      else if (codes[k] !== 46) hex++;
+      if (codes[k] === 58) {
+        colons++;
+        if (k > l && codes[k - 1] === 58) compressed = true;
+      } else if (codes[k] !== 46) hex++;
     }
     const boundary = !isWordCode(before) && !isWordCode(after);
-    if (boundary && colons >= 2 && hex >= 2 && isIP(s.folded.slice(l, r)) === 6) {
+    // Every IPv6 form has six colons or more, or a "::": times such as 00:01:07 never reach isIP.
+    const shaped = colons >= 6 || compressed;
+    if (boundary && colons >= 2 && hex >= 2 && shaped && isIP(s.folded.slice(l, r)) === 6) {
       emit(ctx, 'IP_ADDRESS', l, r, 0.95, 'ip:v6');
     }
     i = s.folded.indexOf(':', Math.max(r, i + 1));
@@ -99,7 +118,7 @@ function isWordCode(c: number): boolean {
   return isDigitCode(c) || (c >= 97 && c <= 122);
 }
 
-const AT_WORDS = new Set(['arroba', 'at']);
+const AT_WORDS = new WordSet(['arroba', 'at']);
 const DOT_WORDS = new Set(['punto', 'ponto', 'dot']);
 const LOCAL_JOINERS = new Set(['punto', 'ponto', 'dot', 'guion', 'hifen', 'underscore', 'dash']);
 const TLDS = new Set(['com', 'net', 'org', 'edu', 'gov', 'es', 'pt', 'br', 'mx', 'co', 'ar', 'cl', 'pe', 'us', 'uk', 'io', 'info', 'biz']);
@@ -116,7 +135,7 @@ function spaced(s: ScanText, t: number): boolean {
 export function detectSpokenEmails(ctx: DetectContext): void {
   const s = ctx.s;
   for (let t = 1; t + 3 < s.tokenCount; t++) {
-    if (!((s.tokFlags[t] as number) & TOK_LETTER) || !AT_WORDS.has(tokenText(s, t))) continue;
+    if (!((s.tokFlags[t] as number) & TOK_LETTER) || !AT_WORDS.hasToken(s, t)) continue;
     if (!spaced(s, t - 1) || !spaced(s, t)) continue;
     // Domain: label (dot label)+, ending in a TLD.
     let u = t + 1;

@@ -5,10 +5,10 @@
  * (appointments, deliveries, invoices) stay untouched.
  */
 import { DOB_CUES } from '../cues.js';
-import { cueBefore, isDigitCode, type ScanText, TOK_DIGIT, TOK_LETTER, tokenText } from '../text.js';
+import { cueBefore, isDigitCode, type ScanText, TOK_DIGIT, TOK_LETTER, tokenText, WordSet } from '../text.js';
 import { type Chunk, type DetectContext, emit } from './chunks.js';
 
-const MONTHS = new Set([
+const MONTHS = new WordSet([
   'enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'setiembre', 'octubre', 'noviembre', 'diciembre',
   'janeiro', 'fevereiro', 'marco', 'maio', 'junho', 'julho', 'setembro', 'outubro', 'novembro', 'dezembro',
   'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
@@ -71,7 +71,7 @@ export function detectDatesOfBirth(ctx: DetectContext): void {
   for (let t = 0; t < s.tokenCount; t++) {
     const flags = s.tokFlags[t] as number;
     if (flags & TOK_DIGIT || !(flags & TOK_LETTER)) continue;
-    if (!MONTHS.has(tokenText(s, t))) continue;
+    if (!MONTHS.hasToken(s, t)) continue;
     let first = -1;
     let lastTok = -1;
     // D [de|of] MONTH [de|del|,] YYYY

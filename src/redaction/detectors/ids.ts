@@ -50,6 +50,22 @@ const DASH = ['-'];
 const SPACE = [' '];
 const SLASH = ['/'];
 const CPF_LAST = ['-', '.', '/'];
+// Layouts as constants: array literals in the calls were allocated afresh for every chunk.
+const LENS_3_3_3_2: readonly number[] = [3, 3, 3, 2];
+const LENS_2_3_3_4_2: readonly number[] = [2, 3, 3, 4, 2];
+const LENS_3_3_3_1: readonly number[] = [3, 3, 3, 1];
+const LENS_2_3_3_1: readonly number[] = [2, 3, 3, 1];
+const LENS_1_3_3_1: readonly number[] = [1, 3, 3, 1];
+const LENS_2_3_3: readonly number[] = [2, 3, 3];
+const LENS_1_3_3: readonly number[] = [1, 3, 3];
+const LENS_2_8_1: readonly number[] = [2, 8, 1];
+const LENS_3_2_4: readonly number[] = [3, 2, 4];
+const SEPS_DOT_DOT_CPFLAST: readonly (readonly string[])[] = [DOT, DOT, CPF_LAST];
+const SEPS_SPACE_SPACE_SPACE: readonly (readonly string[])[] = [SPACE, SPACE, SPACE];
+const SEPS_DOT_DOT_SLASH_DASH: readonly (readonly string[])[] = [DOT, DOT, SLASH, DASH];
+const SEPS_DOT_DOT_DASH: readonly (readonly string[])[] = [DOT, DOT, DASH];
+const SEPS_DOT_DOT: readonly (readonly string[])[] = [DOT, DOT];
+const SEPS_DASH_DASH: readonly (readonly string[])[] = [DASH, DASH];
 
 function matchAt(ctx: DetectContext, ch: Chunk, g: number): void {
   const last = ch.groups.length - 1;
@@ -57,13 +73,13 @@ function matchAt(ctx: DetectContext, ch: Chunk, g: number): void {
   const ends = endsAt(ch, g);
 
   // CPF 000.000.000-00
-  if (layout(ch, g, [3, 3, 3, 2], [DOT, DOT, CPF_LAST]) && endsAt(ch, g + 3)) {
+  if (layout(ch, g, LENS_3_3_3_2, SEPS_DOT_DOT_CPFLAST) && endsAt(ch, g + 3)) {
     const digits = joinGroups(ch, g, g + 3);
     if (isValidCpf(digits)) emit(ctx, 'CPF', start, (ch.groupEnd[g + 3] as number), 0.98, 'cpf:layout+checksum');
     return;
   }
   // CPF 000 000 000 00, after its name only (four space-separated groups are also phone-like).
-  if (layout(ch, g, [3, 3, 3, 2], [SPACE, SPACE, SPACE]) && endsAt(ch, g + 3) && cue(ctx, start, CPF_CUES)) {
+  if (layout(ch, g, LENS_3_3_3_2, SEPS_SPACE_SPACE_SPACE) && endsAt(ch, g + 3) && cue(ctx, start, CPF_CUES)) {
     const digits = joinGroups(ch, g, g + 3);
     if (isValidCpf(digits)) {
       emit(ctx, 'CPF', start, (ch.groupEnd[g + 3] as number), 0.97, 'cpf:spaced+checksum+context');
@@ -71,40 +87,40 @@ function matchAt(ctx: DetectContext, ch: Chunk, g: number): void {
     }
   }
   // CNPJ 00.000.000/0000-00
-  if (layout(ch, g, [2, 3, 3, 4, 2], [DOT, DOT, SLASH, DASH]) && endsAt(ch, g + 4)) {
+  if (layout(ch, g, LENS_2_3_3_4_2, SEPS_DOT_DOT_SLASH_DASH) && endsAt(ch, g + 4)) {
     const digits = joinGroups(ch, g, g + 4);
     if (isValidCnpj(digits)) emit(ctx, 'CNPJ', start, (ch.groupEnd[g + 4] as number), 0.98, 'cnpj:layout+checksum');
     return;
   }
   // NIT 000.000.000-0 (Colombia; the check digit after the dash)
-  if (layout(ch, g, [3, 3, 3, 1], [DOT, DOT, DASH]) && endsAt(ch, g + 3)) {
+  if (layout(ch, g, LENS_3_3_3_1, SEPS_DOT_DOT_DASH) && endsAt(ch, g + 3)) {
     const body = joinGroups(ch, g, g + 2);
     if (isValidNit(`${body}-${ch.groups[g + 3]}`)) emit(ctx, 'NIT', start, (ch.groupEnd[g + 3] as number), cue(ctx, start, NIT_CUES) ? 0.98 : 0.9, 'nit:layout+checksum');
     return;
   }
   // RUT 12.345.678-5 / 1.234.567-K / 12345678-5 / 12345678-K
-  if ((layout(ch, g, [2, 3, 3, 1], [DOT, DOT, DASH]) || layout(ch, g, [1, 3, 3, 1], [DOT, DOT, DASH])) && endsAt(ch, g + 3)) {
+  if ((layout(ch, g, LENS_2_3_3_1, SEPS_DOT_DOT_DASH) || layout(ch, g, LENS_1_3_3_1, SEPS_DOT_DOT_DASH)) && endsAt(ch, g + 3)) {
     const body = joinGroups(ch, g, g + 2);
     if (isValidRut(`${body}-${ch.groups[g + 3]}`)) emit(ctx, 'RUT', start, (ch.groupEnd[g + 3] as number), 0.97, 'rut:layout+checksum');
     return;
   }
-  if ((layout(ch, g, [2, 3, 3], [DOT, DOT]) || layout(ch, g, [1, 3, 3], [DOT, DOT])) && g + 2 === last && ch.suffix?.letter === 'k') {
+  if ((layout(ch, g, LENS_2_3_3, SEPS_DOT_DOT) || layout(ch, g, LENS_1_3_3, SEPS_DOT_DOT)) && g + 2 === last && ch.suffix?.letter === 'k') {
     const body = joinGroups(ch, g, g + 2);
     if (isValidRut(`${body}-K`)) emit(ctx, 'RUT', start, ch.suffix.end, 0.97, 'rut:layout+checksum');
     return;
   }
   // DNI 12.345.678-Z
-  if (layout(ch, g, [2, 3, 3], [DOT, DOT]) && g + 2 === last && ch.suffix !== null && DNI_LETTERS.includes(ch.suffix.letter)) {
+  if (layout(ch, g, LENS_2_3_3, SEPS_DOT_DOT) && g + 2 === last && ch.suffix !== null && DNI_LETTERS.includes(ch.suffix.letter)) {
     if (isValidDni(joinGroups(ch, g, g + 2) + ch.suffix.letter.toUpperCase())) emit(ctx, 'DNI', start, ch.suffix.end, 0.97, 'dni:layout+checksum');
     return;
   }
   // CUIT 20-12345678-6
-  if (layout(ch, g, [2, 8, 1], [DASH, DASH]) && endsAt(ch, g + 2)) {
+  if (layout(ch, g, LENS_2_8_1, SEPS_DASH_DASH) && endsAt(ch, g + 2)) {
     if (isValidCuit(joinGroups(ch, g, g + 2))) emit(ctx, 'CUIT', start, (ch.groupEnd[g + 2] as number), 0.97, 'cuit:layout+checksum');
     return;
   }
   // SSN 123-45-6789
-  if (layout(ch, g, [3, 2, 4], [DASH, DASH]) && endsAt(ch, g + 2)) {
+  if (layout(ch, g, LENS_3_2_4, SEPS_DASH_DASH) && endsAt(ch, g + 2)) {
     const digits = joinGroups(ch, g, g + 2);
     if (isPlausibleSsn(`${digits.slice(0, 3)}-${digits.slice(3, 5)}-${digits.slice(5)}`)) {
       emit(ctx, 'SSN', start, (ch.groupEnd[g + 2] as number), cue(ctx, start, SSN_CUES) ? 0.97 : 0.85, 'ssn:layout+rules');

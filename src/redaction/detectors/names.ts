@@ -11,17 +11,17 @@
  */
 import gazetteer from '../data/names.json' with { type: 'json' };
 import { NAME_CUES } from '../cues.js';
-import { type ScanText, TOK_ALL_CAPS, TOK_CAPITAL, TOK_DIGIT, TOK_LETTER, tokenText } from '../text.js';
+import { gapIs, type ScanText, TOK_ALL_CAPS, TOK_CAPITAL, TOK_DIGIT, TOK_LETTER, tokenIs, tokenText, WordSet } from '../text.js';
 import { type DetectContext, emit } from './chunks.js';
 
-const FIRST = new Set<string>(gazetteer.first);
-const LAST = new Set<string>(gazetteer.last);
-const AMBIGUOUS = new Set<string>(gazetteer.ambiguous);
-const PARTICLES = new Set(['de', 'del', 'la', 'las', 'los', 'da', 'das', 'do', 'dos', 'van', 'von', 'di', 'y', 'e']);
+const FIRST = new WordSet(gazetteer.first);
+const LAST = new WordSet(gazetteer.last);
+const AMBIGUOUS = new WordSet(gazetteer.ambiguous);
+const PARTICLES = new WordSet(['de', 'del', 'la', 'las', 'los', 'da', 'das', 'do', 'dos', 'van', 'von', 'di', 'y', 'e']);
 /** Titles, written with or without their dot: "Sr. Pérez", "Mrs. O'Brien". */
-const TITLES = new Set(['sr', 'sra', 'srta', 'dr', 'dra', 'mr', 'mrs', 'ms', 'd', 'dna', 'prof']);
+const TITLES = new WordSet(['sr', 'sra', 'srta', 'dr', 'dra', 'mr', 'mrs', 'ms', 'd', 'dna', 'prof']);
 /** Capitalised words that open no name: units, street words, speaker labels, months, days. */
-const NOT_NAMES = new Set([
+const NOT_NAMES = new WordSet([
   'unit', 'apt', 'suite', 'apto', 'piso', 'bloco', 'calle', 'rua', 'avenida', 'street', 'road', 'avenue',
   'agente', 'cliente', 'agent', 'customer', 'atendente', 'asunto', 'assunto', 'subject',
   'enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'octubre', 'noviembre', 'diciembre',
@@ -32,7 +32,7 @@ const NOT_NAMES = new Set([
 ]);
 
 /** Words between a cue and the name: "mi nombre es Juan", "my name is", "sou a Ana". */
-const FILLERS = new Set(['es', 'e', 'is', 'o', 'a', 'el', 'la', 'the', 'de', 'of']);
+const FILLERS = new WordSet(['es', 'e', 'is', 'o', 'a', 'el', 'la', 'the', 'de', 'of']);
 const MAX_NAME_TOKENS = 5;
 
 function capitalised(s: ScanText, t: number): boolean {
@@ -78,16 +78,16 @@ function runEnd(s: ScanText, t: number): number {
       continue;
     }
     // A middle initial: "Tyler M. Thompson".
-    if (isInitial(s, next) && next + 1 < s.tokenCount && s.folded.slice(s.tokEnd[next], s.tokStart[next + 1]) === '. ' && capitalised(s, next + 1)) {
+    if (isInitial(s, next) && next + 1 < s.tokenCount && gapIs(s, next, '. ') && capitalised(s, next + 1)) {
       end = next + 1;
       u = next + 1;
       count += 2;
       continue;
     }
     // A particle counts only when a capitalised word follows it (José de la Cruz, Maria da Silva).
-    if (PARTICLES.has(tokenText(s, next))) {
+    if (PARTICLES.hasToken(s, next)) {
       let v = next;
-      while (v < s.tokenCount && PARTICLES.has(tokenText(s, v)) && adjacent(s, v)) v++;
+      while (v < s.tokenCount && PARTICLES.hasToken(s, v) && adjacent(s, v)) v++;
       if (v < s.tokenCount && v > next && capitalised(s, v)) {
         end = v;
         u = v;
@@ -101,32 +101,38 @@ function runEnd(s: ScanText, t: number): number {
 }
 
 /** Words after which a comma and a name address someone: "Gracias, Nerea", "Thanks, Priya". */
-const VOCATIVE_CUES = new Set(['gracias', 'obrigado', 'obrigada', 'thanks', 'hola', 'ola', 'oi', 'hi', 'hello', 'dear', 'estimado', 'estimada', 'prezado', 'prezada', 'querido', 'querida']);
+const VOCATIVE_CUES = new WordSet(['gracias', 'obrigado', 'obrigada', 'thanks', 'hola', 'ola', 'oi', 'hi', 'hello', 'dear', 'estimado', 'estimada', 'prezado', 'prezada', 'querido', 'querida']);
 /** E-mail closings: the signature's name follows on the next line. */
-const CLOSING_CUES = new Set(['saludos', 'atentamente', 'cordialmente', 'atenciosamente', 'cumprimentos', 'abracos', 'regards', 'sincerely', 'cheers', 'best']);
+const CLOSING_CUES = new WordSet(['saludos', 'atentamente', 'cordialmente', 'atenciosamente', 'cumprimentos', 'abracos', 'regards', 'sincerely', 'cheers', 'best']);
 
-function gapText(s: ScanText, t: number): string {
-  return s.folded.slice(s.tokEnd[t], s.tokStart[t + 1]);
+/** The gap after token t is `,? ?\r?\n *` (a closing line, then the signature's line). */
+function closingGap(s: ScanText, t: number): boolean {
+  const to = s.tokStart[t + 1] as number;
+  let i = s.tokEnd[t] as number;
+  if (i < to && s.codes[i] === 44) i++;
+  if (i < to && s.codes[i] === 32) i++;
+  if (i < to && s.codes[i] === 13) i++;
+  if (!(i < to && s.codes[i] === 10)) return false;
+  i++;
+  while (i < to && s.codes[i] === 32) i++;
+  return i === to;
 }
 
+// Words and gaps are compared in place (hasToken, gapIs): this runs for every capitalised word.
 function cueBeforeName(ctx: DetectContext, t: number): boolean {
   const s = ctx.s;
   const cues = NAME_CUES[ctx.lang];
   if (t === 0) return false;
-  const last = tokenText(s, t - 1);
-  const g = gapText(s, t - 1);
-  if (VOCATIVE_CUES.has(last) && (g === ', ' || g === ' ')) return true;
-  if (CLOSING_CUES.has(last) && /^,? ?\r?\n *$/.test(g)) return true;
+  if (VOCATIVE_CUES.hasToken(s, t - 1) && (gapIs(s, t - 1, ', ') || gapIs(s, t - 1, ' '))) return true;
+  if (CLOSING_CUES.hasToken(s, t - 1) && closingGap(s, t - 1)) return true;
   let u = t - 1;
   for (let k = 0; k < 3 && u >= 0; k++, u--) {
-    const w = tokenText(s, u);
-    const gap = gapText(s, u);
     // A cue and its name sit in one clause: "Sr. Pérez", "nombre: Juan", never across ", " or a line.
-    if (!(gap === ' ' || gap === ': ' || (TITLES.has(w) && gap === '. '))) return false;
-    if (cues.has(w)) return true;
-    if (ctx.lang === 'en' && (w === 'm' || w === 'am') && u > 0 && tokenText(s, u - 1) === 'i') return true;
-    if (ctx.lang === 'en' && w === 'is' && u > 0 && tokenText(s, u - 1) === 'this') return true;
-    if (!FILLERS.has(w)) return false;
+    if (!(gapIs(s, u, ' ') || gapIs(s, u, ': ') || (TITLES.hasToken(s, u) && gapIs(s, u, '. ')))) return false;
+    if (cues.hasToken(s, u)) return true;
+    if (ctx.lang === 'en' && (tokenIs(s, u, 'm') || tokenIs(s, u, 'am')) && u > 0 && tokenIs(s, u - 1, 'i')) return true;
+    if (ctx.lang === 'en' && tokenIs(s, u, 'is') && u > 0 && tokenIs(s, u - 1, 'this')) return true;
+    if (!FILLERS.hasToken(s, u)) return false;
   }
   return false;
 }
@@ -138,8 +144,7 @@ export function detectNames(ctx: DetectContext): void {
       if (t > 0 && lowerNameStart(s, t)) t = lowercaseAfterCue(ctx, t);
       continue;
     }
-    const w = tokenText(s, t);
-    if (NOT_NAMES.has(w)) continue;
+    if (NOT_NAMES.hasToken(s, t)) continue;
     const end = runEnd(s, t);
     const start = s.tokStart[t] as number;
     const stop = s.tokEnd[end] as number;
@@ -150,18 +155,18 @@ export function detectNames(ctx: DetectContext): void {
     }
     // Part of a longer proper noun ("São Paulo", "Santa Fe"): the word before it is capitalised too.
     const inPhrase = t > 0 && capitalised(s, t - 1) && adjacent(s, t - 1) && !sentenceStart(s, t - 1);
-    if (FIRST.has(w) && !inPhrase) {
+    const given = FIRST.hasToken(s, t);
+    if (given && !inPhrase) {
       if (end > t) {
-        const second = tokenText(s, t + 1);
-        const known = LAST.has(second) || FIRST.has(second) || LAST.has(tokenText(s, end));
+        const known = LAST.hasToken(s, t + 1) || FIRST.hasToken(s, t + 1) || LAST.hasToken(s, end);
         emit(ctx, 'PERSON_NAME', start, stop, known ? 0.9 : 0.75, 'name:gazetteer');
         t = end;
         continue;
       }
-      if (!AMBIGUOUS.has(w) && !sentenceStart(s, t)) emit(ctx, 'PERSON_NAME', start, stop, 0.7, 'name:gazetteer-given');
+      if (!AMBIGUOUS.hasToken(s, t) && !sentenceStart(s, t)) emit(ctx, 'PERSON_NAME', start, stop, 0.7, 'name:gazetteer-given');
       continue;
     }
-    if (end > t && !inPhrase && LAST.has(tokenText(s, end)) && !LAST.has(w) && !FIRST.has(w) && !sentenceStart(s, t)) {
+    if (end > t && !inPhrase && LAST.hasToken(s, end) && !LAST.hasToken(s, t) && !given && !sentenceStart(s, t)) {
       // An unknown given name followed by a known surname ("Yuliana Restrepo").
       emit(ctx, 'PERSON_NAME', start, stop, 0.7, 'name:gazetteer-surname');
       t = end;
@@ -183,7 +188,7 @@ function lowerNameStart(s: ScanText, t: number): boolean {
  */
 function lowercaseAfterCue(ctx: DetectContext, t: number): number {
   const s = ctx.s;
-  if (!FIRST.has(tokenText(s, t)) || !cueBeforeName(ctx, t)) return t;
+  if (!FIRST.hasToken(s, t) || !cueBeforeName(ctx, t)) return t;
   let end = t;
   let u = t;
   while (u + 1 < s.tokenCount && end - t < MAX_NAME_TOKENS - 1 && adjacent(s, u)) {

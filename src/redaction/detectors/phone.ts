@@ -5,16 +5,20 @@
  * countries of the text's language first (es: ES, MX, CO, AR, CL, PE, US; pt: BR, PT; en: US),
  * then the others, skipping countries whose national numbers never have that many digits.
  *
+ * The validity answers come from phone-plan.ts, which reproduces the library's checks with its
+ * metadata and compiled patterns, and asks the library itself for the inputs it does not model.
+ *
  * libphonenumber's own text matcher is not used: its regular expressions cost far more per
  * megabyte than this scanner, and it cannot be told about order or ticket numbers. A number right
  * after a reference word (`pedido`, `order`, `protocolo`...) is not a phone unless it starts with +.
  */
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { PHONE_CUES, REFERENCE_CUES } from '../cues.js';
+import { internationalValid, nationalValid } from './phone-plan.js';
 import { cueBefore } from '../text.js';
 import type { Language } from '../types.js';
 import type { Span } from '../types.js';
-import { type Chunk, type DetectContext, emit, hasDigits, joinGroups } from './chunks.js';
+import { type Chunk, type DetectContext, digitCount, emit, hasDigits, joinGroups } from './chunks.js';
 
 const NATIONAL_LENGTHS: Readonly<Record<string, readonly number[]>> = {
   ES: [9],
@@ -69,11 +73,11 @@ export function isPhoneNumber(digits: string, international: boolean, lang: Lang
   if (international || (digits.startsWith('00') && digits.length > 9)) {
     const e164 = international ? digits : digits.slice(2);
     if (e164.length < 8 || e164.length > 15) return false;
-    return parsePhoneNumberFromString(`+${e164}`)?.isValid() === true;
+    return internationalValid(e164) ?? parsePhoneNumberFromString(`+${e164}`)?.isValid() === true;
   }
   for (const country of ORDER[lang]) {
     if (!(NATIONAL_LENGTHS[country] as readonly number[]).includes(digits.length) || !plausible(country, digits)) continue;
-    if (parsePhoneNumberFromString(digits, country)?.isValid() === true) return true;
+    if (nationalValid(digits, country) ?? parsePhoneNumberFromString(digits, country)?.isValid() === true) return true;
   }
   return false;
 }
@@ -147,10 +151,9 @@ function detectInChunk(ctx: DetectContext, ch: Chunk, strong: readonly Span[]): 
     for (let j = far; j >= g; j--) {
       if (j === last && ch.gluedRight) continue;
       if (j < last && !(ch.seps[j + 1] as string).includes(' ')) continue;
-      const digits = joinGroups(ch, g, j);
-      if (digits.length < 7) break;
+      if (digitCount(ch, g, j) < 7) break;
       if (covered(strong, ch.groupStart[g] as number, ch.groupEnd[j] as number)) continue;
-      if (isPhoneNumber(digits, international, ctx.lang)) {
+      if (isPhoneNumber(joinGroups(ch, g, j), international, ctx.lang)) {
         found = j;
         break;
       }

@@ -13,7 +13,7 @@
 import { isPlausibleSsn, isValidCnpj, isValidCpf } from '../../documents/index.js';
 import { CPF_CUES, REFERENCE_CUES, SSN_CUES } from '../cues.js';
 import { isPhoneNumber } from './phone.js';
-import { cueBefore, TOK_DIGIT, TOK_LETTER, tokenText } from '../text.js';
+import { cueBefore, type ScanText, TOK_DIGIT, TOK_LETTER, tokenText, WordSet } from '../text.js';
 import { isCardNumber } from './cards.js';
 import { type DetectContext, emit } from './chunks.js';
 
@@ -23,6 +23,9 @@ const WORDS: ReadonlyMap<string, string> = new Map(Object.entries({
   oh: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9',
 }));
 const REPEAT: ReadonlyMap<string, number> = new Map(Object.entries({ doble: 2, double: 2, dobro: 2, duplo: 2, triple: 3, triplo: 3 }));
+/** The words that can open a run: a digit word or "double". */
+const RUN_STARTS = new WordSet([...WORDS.keys(), ...REPEAT.keys()]);
+const REPEAT_WORDS = new WordSet(REPEAT.keys());
 const MAX_RUN_DIGITS = 64;
 /** Hesitations inside a read-out number ("cuatro cinco, eh, tres"): skipped, kept in the span. */
 const FILLERS = new Set(['eh', 'em', 'e', 'uh', 'hum', 'ehm', 'mm', 'mmm', 'este', 'bueno', 'tipo', 'like', 'so']);
@@ -34,6 +37,16 @@ export function isSpokenNumberWord(w: string): boolean {
   return WORDS.has(w) || REPEAT.has(w) || FILLERS.has(w);
 }
 
+/** Whether text[from, to) is a pause between two digit words: 1 to MAX_GAP of ` ,.…-`. */
+function pauseGap(s: ScanText, from: number, to: number): boolean {
+  if (to - from > MAX_GAP || to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.codes[i] as number;
+    if (!(c === 32 || c === 44 || c === 46 || c === 0x2026 || c === 45)) return false;
+  }
+  return true;
+}
+
 interface Piece {
   digits: string;
   start: number;
@@ -42,6 +55,13 @@ interface Piece {
 
 export function detectSpokenDigits(ctx: DetectContext): void {
   const s = ctx.s;
+  // A run needs three spelled words, each a digit word or "double": a text with fewer such words
+  // anywhere (most chats and e-mails) has no run to find.
+  let starts = 0;
+  for (let t = 0; t < s.tokenCount && starts < 3; t++) {
+    if (!((s.tokFlags[t] as number) & TOK_DIGIT) && RUN_STARTS.hasToken(s, t)) starts++;
+  }
+  if (starts < 3) return;
   let t = 0;
   while (t < s.tokenCount) {
     // Digit words have 2 to 6 letters; written digit groups up to 4: anything else starts no run.
@@ -51,14 +71,24 @@ export function detectSpokenDigits(ctx: DetectContext): void {
       t++;
       continue;
     }
+    // Most words are neither a digit word nor "double": such a word cannot open a run.
+    if (!(f0 & TOK_DIGIT) && !RUN_STARTS.hasToken(s, t)) {
+      t++;
+      continue;
+    }
+    // A digit or digit word with no pause after it is a run of one ("00:52", "dos días"); only
+    // "double" reaches its next word without a pause.
+    if (!REPEAT_WORDS.hasToken(s, t) && (t + 1 >= s.tokenCount || !pauseGap(s, s.tokEnd[t] as number, s.tokStart[t + 1] as number))) {
+      t++;
+      continue;
+    }
     const pieces: Piece[] = [];
     let spelled = 0;
     let u = t;
     let total = 0;
     while (u < s.tokenCount && total < MAX_RUN_DIGITS) {
       if (pieces.length > 0) {
-        const gapText = s.folded.slice(s.tokEnd[u - 1], s.tokStart[u]);
-        if (gapText.length > MAX_GAP || !/^[ ,.\u2026-]+$/.test(gapText)) break;
+        if (!pauseGap(s, s.tokEnd[u - 1] as number, s.tokStart[u] as number)) break;
       }
       const w = tokenText(s, u);
       const f = s.tokFlags[u] as number;
@@ -73,7 +103,7 @@ export function detectSpokenDigits(ctx: DetectContext): void {
         digits = WORDS.get(w);
         if (digits === undefined) {
           const times = REPEAT.get(w);
-          const next = u + 1 < s.tokenCount ? WORDS.get(tokenText(s, u + 1)) : undefined;
+          const next = times !== undefined && u + 1 < s.tokenCount ? WORDS.get(tokenText(s, u + 1)) : undefined;
           if (times !== undefined && next !== undefined) {
             digits = next.repeat(times);
             end = s.tokEnd[u + 1] as number;
