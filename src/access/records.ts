@@ -16,7 +16,7 @@
 import { sql } from 'kysely';
 import { assertDataAccess, type Session } from '../agents/index.js';
 import { type CustomerRecord, decryptFieldValue, decryptFieldValues, type FieldValue, loadCustomerRecord, staleFields } from '../customers/index.js';
-import type { Database, Tx } from '../db/index.js';
+import { type Database, jsonColumn, type Tx } from '../db/index.js';
 import { recordEntry } from '../ledger/record.js';
 import type { Clock } from '../platform/clock.js';
 import { AppError } from '../platform/errors.js';
@@ -107,7 +107,7 @@ export function createRecordAccess(deps: AccessDeps) {
     `.execute(tx);
     const row = result.rows[0];
     const { version, policy } = await policyOfVersion(tx, session.tenantId, row?.version ?? null);
-    const rows = row === undefined ? [] : typeof row.reveals === 'string' ? (JSON.parse(row.reveals) as { field_key: string; expires_at: string }[]) : row.reveals;
+    const rows = row === undefined ? [] : jsonColumn(row.reveals);
     const reveals = new Map<string, Date>();
     for (const r of rows) {
       const expires = new Date(r.expires_at);

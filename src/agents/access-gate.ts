@@ -6,7 +6,7 @@
  * transaction, so what it reads is what the request sees.
  */
 import { sql } from 'kysely';
-import type { Tx } from '../db/index.js';
+import { jsonColumn, type Tx } from '../db/index.js';
 import { AppError } from '../platform/errors.js';
 import { assertDeviceAndNetwork } from './devices.js';
 import { AgentErrors } from './errors.js';
@@ -60,11 +60,6 @@ async function readStanding(tx: Tx, tenantId: string, agentId: string, now: Date
   return result.rows[0] as StandingRow;
 }
 
-// The drivers return json as parsed values or as text depending on the column's path.
-function json<T>(value: string | T): T {
-  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
-}
-
 const MAX_EXCEPTIONS = 50;
 
 /** `ip`: the client address of the data request (networks are judged per request, not per sign-in). */
@@ -75,13 +70,13 @@ export async function assertDataAccess(tx: Tx, session: Session, now: Date, ip: 
   const settings = parseSecuritySettings(standing.settings);
   await assertDeviceAndNetwork(tx, session, settings, ip);
 
-  const shift = shiftFrom(standing.schedule, json(standing.exceptions).map((e) => ({ starts_at: new Date(e.from), ends_at: new Date(e.until) })), now);
+  const shift = shiftFrom(standing.schedule, jsonColumn(standing.exceptions).map((e) => ({ starts_at: new Date(e.from), ends_at: new Date(e.until) })), now);
   if (shift.reason === 'no_schedule' && settings.requireShiftSchedule) {
     throw new AppError(AgentErrors.off_shift, { detail: 'No shift schedule is set for you; a supervisor must set one.' });
   }
   if (!shift.allowed) throw new AppError(AgentErrors.off_shift, { details: { reason: shift.reason, until: shift.until?.toISOString() ?? null } });
 
-  const training = json(standing.training);
+  const training = jsonColumn(standing.training);
   let validUntil: Date | null = null;
   for (const course of settings.requiredCourses) {
     const at = Object.hasOwn(training, course) ? training[course] : null;
@@ -89,7 +84,7 @@ export async function assertDataAccess(tx: Tx, session: Session, now: Date, ip: 
     if (expires === null || expires <= now) throw new AppError(AgentErrors.training_required, { details: { course } });
     if (validUntil === null || expires < validUntil) validUntil = expires;
   }
-  if (settings.conductVersion !== null && !json(standing.conduct_acks).includes(settings.conductVersion)) {
+  if (settings.conductVersion !== null && !jsonColumn(standing.conduct_acks).includes(settings.conductVersion)) {
     throw new AppError(AgentErrors.training_required, { details: { conductVersion: settings.conductVersion } });
   }
   return { shift, trainingValidUntil: validUntil, settings };

@@ -4,7 +4,7 @@
  * security, and it lets the planner use the (tenant_id, ...) keys).
  */
 import { sql } from 'kysely';
-import type { Tx } from '../db/index.js';
+import { jsonColumn, type Tx } from '../db/index.js';
 import type { CustomerActorType, CustomerFieldDefinitionsTable, CustomerFieldHistoryTable, CustomerFieldValuesTable } from '../db/schema.js';
 import { isUuid, newId } from '../platform/ids.js';
 
@@ -72,11 +72,6 @@ export interface CustomerRecordRows {
   readonly values: readonly ValueRow[];
 }
 
-// The drivers hand json back parsed or as text depending on where it sits in the row.
-function fromJson<T>(value: string | T): T {
-  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
-}
-
 /**
  * The customer, the tenant's field definitions and the customer's stored values, in one
  * statement: opening a record is on every agent's path, and each statement is a round trip.
@@ -108,8 +103,8 @@ export async function findCustomerRecordRows(tx: Tx, tenantId: string, id: strin
   if (row === undefined) return undefined;
   return {
     customer: { id: row.id, customer_number: row.customer_number, created_at: row.created_at },
-    definitions: fromJson(row.definitions).map((d) => ({ ...d, retired_at: d.retired_at === null ? null : new Date(d.retired_at) })),
-    values: fromJson(row.field_values).map((v) => ({ ...v, customer_id: row.id, confirmed_at: v.confirmed_at === null ? null : new Date(v.confirmed_at), updated_at: new Date(v.updated_at) })),
+    definitions: jsonColumn(row.definitions).map((d) => ({ ...d, retired_at: d.retired_at === null ? null : new Date(d.retired_at) })),
+    values: jsonColumn(row.field_values).map((v) => ({ ...v, customer_id: row.id, confirmed_at: v.confirmed_at === null ? null : new Date(v.confirmed_at), updated_at: new Date(v.updated_at) })),
   };
 }
 

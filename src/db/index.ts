@@ -5,3 +5,4 @@ export { type Migration, type MigrationStatus, loadMigrations, migrate, migratio
 export type { CustomersTable, DeviceStatus, InvitationsTable, PlatformTokensTable, Schema, SessionFactor, SessionLockReason, SessionRevokedReason, TenantsTable } from './schema.js';
 export { type ConnectionIdentity, connectionIdentity } from './identity.js';
 export { refreshPlannerStatistics, startStatisticsRefresh } from './maintenance.js';
+export { jsonColumn } from './json.js';

@@ -8,7 +8,7 @@
  */
 import { sql } from 'kysely';
 import { CustomerErrors, valueLocation } from '../../customers/index.js';
-import type { Tx } from '../../db/index.js';
+import { jsonColumn, type Tx } from '../../db/index.js';
 import { AppError } from '../../platform/errors.js';
 import type { Vault } from '../../vault/index.js';
 import { isDisposableDomain } from './disposable.js';
@@ -120,7 +120,7 @@ export function createContactSignals(deps: ContactSignalsDeps): ContactSignalsFn
   return async function contactSignals(tx, query) {
     const row = await readContactRow(tx, { tenantId: query.tenantId, customerId: query.customerId, since: new Date(query.now.getTime() - lookbackDays * DAY_MS), now: query.now });
     if (row === undefined || row.created_at === null) throw new AppError(CustomerErrors.not_found);
-    const stored = typeof row.contact_values === 'string' ? (JSON.parse(row.contact_values) as StoredContact[]) : (row.contact_values ?? []);
+    const stored = row.contact_values === null ? [] : jsonColumn(row.contact_values);
     const chosen = [pick(stored, 'email', 'email'), pick(stored, 'phone', 'phone')];
     // Both values with one data-key read (they share the customer's key).
     const sealed = chosen.filter((v): v is StoredContact => v !== undefined && v.clear === null && v.cipher !== null);
