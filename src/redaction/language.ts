@@ -4,10 +4,10 @@
  * characters at most, so the cost does not grow with the input. Ties and texts with no evidence
  * (digits only) fall back to `fallback` (English by default).
  */
-import { releaseScan, type ScanText, scanText, TOK_DIGIT, TOK_LETTER, WordSet } from './text.js';
+import { LANGUAGE_SAMPLE, releaseScan, type ScanText, scanText, WordSet } from './text.js';
 import type { Language } from './types.js';
 
-const SAMPLE = 4000;
+const SAMPLE = LANGUAGE_SAMPLE;
 
 const WEIGHTS: Readonly<Record<string, readonly [number, number, number]>> = {
   // weights for [es, pt, en]
@@ -25,26 +25,6 @@ const WORDS = new WordSet(Object.keys(WEIGHTS));
 /** Weights in the order of WORDS's words (the keys, which are distinct). */
 const WORD_WEIGHTS: readonly (readonly [number, number, number])[] = Object.values(WEIGHTS);
 
-/**
- * ñ Ñ ¿ ¡ and ã õ ç in either case, found by one regular expression scan (faster than a loop over
- * every code unit). 0x81 and 0x9f (C1 controls) are there because the rule looks at the code unit
- * with bit 0x20 set, which makes them ¡ and ¿.
- */
-const MARKED_LETTERS = /[\u00f1\u00d1\u00bf\u009f\u00a1\u0081\u00e3\u00c3\u00f5\u00d5\u00e7\u00c7]/g;
-
-/** Evidence from letters: [es, pt], 3 per ñ ¿ ¡ and 3 per ã õ ç. */
-function letterEvidence(text: string): [number, number] {
-  let es = 0;
-  let pt = 0;
-  MARKED_LETTERS.lastIndex = 0;
-  while (MARKED_LETTERS.test(text)) {
-    const c = text.charCodeAt(MARKED_LETTERS.lastIndex - 1) | 0x20;
-    if (c === 0xf1 || c === 0xbf || c === 0xa1) es += 3;
-    else pt += 3;
-  }
-  return [es, pt];
-}
-
 export function detectLanguage(text: string, fallback: Language = 'en'): Language {
   const s = scanText(text.length > SAMPLE ? text.slice(0, SAMPLE) : text);
   try {
@@ -56,14 +36,12 @@ export function detectLanguage(text: string, fallback: Language = 'en'): Languag
 
 /** {@link detectLanguage} on a text already scanned (detect() scans once for everything). */
 export function detectLanguageFromScan(s: ScanText, fallback: Language = 'en'): Language {
-  const text = s.text;
-  const n = Math.min(text.length, SAMPLE);
-  const sample = text.length > SAMPLE ? text.slice(0, SAMPLE) : text;
-  let [es, pt] = letterEvidence(sample);
+  const n = Math.min(s.text.length, SAMPLE);
+  // Evidence from letters, counted by the scan: 3 per ñ ¿ ¡ and 3 per ã õ ç.
+  let es = 3 * s.spanishMarks;
+  let pt = 3 * s.portugueseMarks;
   let en = 0;
   for (let t = 0; t < s.tokenCount && (s.tokStart[t] as number) < n; t++) {
-    const f = s.tokFlags[t] as number;
-    if (f & TOK_DIGIT || !(f & TOK_LETTER) || (s.tokEnd[t] as number) - (s.tokStart[t] as number) > 8) continue;
     const k = WORDS.tokenIndex(s, t);
     if (k < 0) continue;
     const w = WORD_WEIGHTS[k] as readonly [number, number, number];

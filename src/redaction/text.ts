@@ -17,6 +17,11 @@ export const CLS_DIGIT = 1;
 export const CLS_LETTER = 2;
 export const CLS_SPACE = 4;
 export const CLS_UPPER = 8;
+/** ñ ¿ ¡ and their C1 look-alikes (see language.ts), counted by scanText for language detection. */
+export const CLS_SPANISH = 16;
+/** ã õ ç, counted likewise. */
+export const CLS_PORTUGUESE = 32;
+const CLS_MARKS = CLS_SPANISH | CLS_PORTUGUESE;
 
 /** Folded code unit for every code unit. */
 export const FOLD = new Uint16Array(65536);
@@ -84,6 +89,8 @@ function buildTables(): void {
   }
 }
 buildTables();
+for (const c of [0xf1, 0xd1, 0xbf, 0x9f, 0xa1, 0x81]) CLS[c] = (CLS[c] as number) | CLS_SPANISH;
+for (const c of [0xe3, 0xc3, 0xf5, 0xd5, 0xe7, 0xc7]) CLS[c] = (CLS[c] as number) | CLS_PORTUGUESE;
 
 export const TOK_DIGIT = 1;
 export const TOK_LETTER = 2;
@@ -91,6 +98,12 @@ export const TOK_LETTER = 2;
 export const TOK_CAPITAL = 4;
 /** Every letter of the token is upper case in the original text. */
 export const TOK_ALL_CAPS = 8;
+
+/**
+ * scanText counts the letters that tell Spanish from Portuguese (see language.ts) in this many
+ * code units at the start of the text.
+ */
+export const LANGUAGE_SAMPLE = 4000;
 
 /** What a scan needs to know about the input; built once per detect() call. */
 export interface ScanText {
@@ -102,8 +115,17 @@ export interface ScanText {
   readonly tokStart: Int32Array;
   readonly tokEnd: Int32Array;
   readonly tokFlags: Uint8Array;
-  /** {@link wordHash} of each token's folded text, for {@link WordSet.hasToken}. */
+  /** {@link wordHash} of each token's folded text. */
   readonly tokHash: Int32Array;
+  /** Each token's number in the vocabulary of all WordSets (0: in none); see {@link WordSet}. */
+  readonly tokWord: Int32Array;
+  /** The vocabulary version tokWord was computed with. */
+  readonly vocabulary: number;
+  /** The presence bits ({@link WordSet.occursIn}) of every word of the text, or-ed together. */
+  readonly present: number;
+  /** ñ ¿ ¡ (Spanish) and ã õ ç (Portuguese), either case, in the first {@link LANGUAGE_SAMPLE} code units. */
+  readonly spanishMarks: number;
+  readonly portugueseMarks: number;
   /** Folded token texts, sliced on first use and kept: detectors look at the same words. */
   readonly words: (string | undefined)[];
 }
@@ -119,53 +141,190 @@ export function wordHash(word: string): number {
 }
 
 /**
- * A set of folded words that can be asked about a token of a scan without slicing the token out
- * of the text: detectors ask about nearly every word, and a string per word per question was a
- * large part of their cost. Open addressing on {@link wordHash}; a hit is confirmed code unit by
- * code unit, so the answer is exactly that of a Set of the same words.
+ * Open addressing on {@link wordHash} over distinct words; a hit is confirmed code unit by code
+ * unit, so the answer is exactly that of a Set of the same words. Slots and words live in typed
+ * arrays (a slot's hash next to its word number, the words' code units end to end): scanText
+ * probes this for most words of every text, and a probe then touches no string objects.
  */
-export class WordSet {
-  readonly size: number;
-  // Plain (not #private) fields: this is the hottest lookup in detect(), and V8 loads these faster.
-  private readonly words: string[];
-  /** Per slot: the index into `words`, or -1 when empty, and that word's hash. */
-  private readonly slotWord: Int32Array;
-  private readonly slotHash: Int32Array;
+class WordTable {
+  readonly words: readonly string[];
+  /** Per slot, two entries: the word's hash, then its index into `words` (-1 when empty). */
+  private readonly slots: Int32Array;
   private readonly mask: number;
+  /** Word k's code units are chars[charStart[k], charStart[k + 1]). */
+  private readonly chars: Uint16Array;
+  private readonly charStart: Int32Array;
   /** Bit k set when some word has k code units (31 stands for 31 or more). */
   private readonly lengths: number;
 
-  constructor(words: Iterable<string>) {
-    this.words = [...new Set(words)];
-    this.size = this.words.length;
-    // A quarter full at most: most questions are about words not in the set, and with linear
+  constructor(words: readonly string[]) {
+    this.words = words;
+    // A quarter full at most: most questions are about words not in the table, and with linear
     // probing a miss costs more the fuller the table is.
     let cap = 16;
-    while (cap < this.size * 4) cap *= 2;
+    while (cap < words.length * 4) cap *= 2;
     this.mask = cap - 1;
-    this.slotWord = new Int32Array(cap).fill(-1);
-    this.slotHash = new Int32Array(cap);
+    this.slots = new Int32Array(cap * 2);
+    for (let i = 0; i < cap; i++) this.slots[2 * i + 1] = -1;
+    this.charStart = new Int32Array(words.length + 1);
+    let total = 0;
+    for (let k = 0; k < words.length; k++) {
+      this.charStart[k] = total;
+      total += (words[k] as string).length;
+    }
+    this.charStart[words.length] = total;
+    this.chars = new Uint16Array(total);
     let lengths = 0;
-    for (let k = 0; k < this.size; k++) {
-      const w = this.words[k] as string;
+    for (let k = 0; k < words.length; k++) {
+      const w = words[k] as string;
+      for (let j = 0; j < w.length; j++) this.chars[(this.charStart[k] as number) + j] = w.charCodeAt(j);
       const h = wordHash(w);
       lengths |= 1 << Math.min(w.length, 31);
       let i = slotOf(h) & this.mask;
-      while (this.slotWord[i] !== -1) i = (i + 1) & this.mask;
-      this.slotWord[i] = k;
-      this.slotHash[i] = h;
+      while (this.slots[2 * i + 1] !== -1) i = (i + 1) & this.mask;
+      this.slots[2 * i] = h;
+      this.slots[2 * i + 1] = k;
     }
     this.lengths = lengths;
   }
 
-  has(word: string): boolean {
-    if (((this.lengths >>> Math.min(word.length, 31)) & 1) === 0) return false;
+  indexOf(word: string): number {
+    if (((this.lengths >>> Math.min(word.length, 31)) & 1) === 0) return -1;
     const h = wordHash(word);
     for (let i = slotOf(h) & this.mask; ; i = (i + 1) & this.mask) {
-      const k = this.slotWord[i] as number;
-      if (k < 0) return false;
-      if (this.slotHash[i] === h && this.words[k] === word) return true;
+      const k = this.slots[2 * i + 1] as number;
+      if (k < 0) return -1;
+      if (this.slots[2 * i] === h && this.words[k] === word) return k;
     }
+  }
+
+  /** indexOf the `len` code units of `codes` at `start`, whose wordHash is `h`. */
+  indexOfCodes(codes: Uint16Array, start: number, len: number, h: number): number {
+    if (((this.lengths >>> Math.min(len, 31)) & 1) === 0) return -1;
+    const mask = this.mask;
+    const slots = this.slots;
+    const chars = this.chars;
+    const charStart = this.charStart;
+    for (let i = slotOf(h) & mask; ; i = (i + 1) & mask) {
+      const k = slots[2 * i + 1] as number;
+      if (k < 0) return -1;
+      if (slots[2 * i] !== h) continue;
+      const from = charStart[k] as number;
+      if ((charStart[k + 1] as number) - from !== len) continue;
+      let j = 0;
+      while (j < len && chars[from + j] === codes[start + j]) j++;
+      if (j === len) return k;
+    }
+  }
+}
+
+/** FNV's low bits alone spread short words poorly over a small table. */
+function slotOf(h: number): number {
+  return h ^ (h >>> 16);
+}
+
+/**
+ * The words of every WordSet, numbered from 1 (0 is "no word"). scanText looks each token up
+ * here once; a WordSet then answers hasToken with one array read. Detectors ask up to eight sets
+ * about nearly every word, and one hash probe per set per word was most of their cost.
+ *
+ * Only fixed word lists (cue words, the name gazetteer, month names) are ever added, never text
+ * being scanned, and WordSets are module-level constants: the vocabulary is built at start-up.
+ */
+const vocabulary = {
+  numbers: new Map<string, number>(),
+  words: [''] as string[],
+  sets: [] as WordSet[],
+  /** Bumped whenever a WordSet is created; scans carry the version they were made with. */
+  version: 0,
+  /** The version `table`, `presence` and the sets' positions were last built for. */
+  built: -1,
+  table: new WordTable(['']),
+  /** Per word number: the presence bits of the sets that hold the word. */
+  presence: new Int32Array(1),
+  /** Whether some word is made of digits only: otherwise digit tokens are not looked up. */
+  digitWords: false,
+  presenceBitsUsed: 0,
+};
+
+function wordNumber(word: string): number {
+  let k = vocabulary.numbers.get(word);
+  if (k === undefined) {
+    k = vocabulary.words.length;
+    vocabulary.words.push(word);
+    vocabulary.numbers.set(word, k);
+  }
+  return k;
+}
+
+/** Rebuilds the lookup table and every set's positions after WordSets were created. */
+function buildVocabulary(): void {
+  const words = vocabulary.words;
+  vocabulary.table = new WordTable(words);
+  vocabulary.presence = new Int32Array(words.length);
+  vocabulary.digitWords = words.some((w) => w.length > 0 && [...w].every((c) => c >= '0' && c <= '9'));
+  for (const set of vocabulary.sets) set.placeInVocabulary(words.length, vocabulary.presence);
+  vocabulary.built = vocabulary.version;
+}
+
+export interface WordSetOptions {
+  /**
+   * Give the set a presence bit, so {@link WordSet.occursIn} answers without walking the tokens:
+   * for sets whose words most texts lack (month names), asked about before a walk over every token.
+   */
+  presence?: boolean;
+}
+
+/** At most this many sets get a presence bit (ScanText.present is one 32-bit integer). */
+const MAX_PRESENCE_BITS = 31;
+
+/**
+ * A set of folded words that can be asked about a token of a scan without slicing the token out
+ * of the text. Every set's words are also in the shared vocabulary (see above), so for a scan
+ * made with the current vocabulary hasToken is one array read; for a scan made before this set
+ * existed it probes the set's own table. Either way the answer is exactly that of a Set of the
+ * same words, asked about the token's folded text.
+ */
+export class WordSet {
+  readonly size: number;
+  // Plain (not #private) fields: this is the hottest lookup in detect(), and V8 loads these faster.
+  private readonly table: WordTable;
+  /** This set's words by vocabulary number. */
+  private readonly numbers: readonly number[];
+  /** Per vocabulary number: the word's index among this set's words, or -1. */
+  private position: Int32Array;
+  /** The presence bit, or 0. */
+  private readonly bit: number;
+
+  constructor(words: Iterable<string>, options: WordSetOptions = {}) {
+    const distinct = [...new Set(words)];
+    this.table = new WordTable(distinct);
+    this.size = distinct.length;
+    // The empty string is never a token: it stays out of the vocabulary (0 means "no word").
+    this.numbers = distinct.map((w) => (w.length === 0 ? 0 : wordNumber(w)));
+    this.position = new Int32Array(1).fill(-1);
+    if (options.presence === true) {
+      if (vocabulary.presenceBitsUsed >= MAX_PRESENCE_BITS) throw new RangeError('WordSet: no presence bit left');
+      this.bit = 1 << vocabulary.presenceBitsUsed++;
+    } else this.bit = 0;
+    vocabulary.sets.push(this);
+    vocabulary.version++;
+  }
+
+  /** Called by buildVocabulary: sizes `position` for `count` word numbers, adds the presence bit. */
+  placeInVocabulary(count: number, presence: Int32Array): void {
+    const position = new Int32Array(count).fill(-1);
+    for (let k = 0; k < this.numbers.length; k++) {
+      const n = this.numbers[k] as number;
+      if (n === 0) continue;
+      position[n] = k;
+      presence[n] = (presence[n] as number) | this.bit;
+    }
+    this.position = position;
+  }
+
+  has(word: string): boolean {
+    return this.table.indexOf(word) >= 0;
   }
 
   /** Whether token t of `s` (its folded text) is in the set; the same as has(tokenText(s, t)). */
@@ -175,30 +334,16 @@ export class WordSet {
 
   /** Position of token t's folded text among the words given (duplicates dropped), or -1. */
   tokenIndex(s: ScanText, t: number): number {
-    const start = s.tokStart[t] as number;
-    const len = (s.tokEnd[t] as number) - start;
-    if (((this.lengths >>> Math.min(len, 31)) & 1) === 0) return -1;
-    const h = s.tokHash[t] as number;
-    const mask = this.mask;
-    const slotWord = this.slotWord;
-    const slotHash = this.slotHash;
-    for (let i = slotOf(h) & mask; ; i = (i + 1) & mask) {
-      const k = slotWord[i] as number;
-      if (k < 0) return -1;
-      if (slotHash[i] !== h) continue;
-      const w = this.words[k] as string;
-      if (w.length !== len) continue;
-      const codes = s.codes;
-      let j = 0;
-      while (j < len && w.charCodeAt(j) === codes[start + j]) j++;
-      if (j === len) return k;
-    }
+    if (s.vocabulary === vocabulary.version) return this.position[s.tokWord[t] as number] as number;
+    return this.table.indexOfCodes(s.codes, s.tokStart[t] as number, (s.tokEnd[t] as number) - (s.tokStart[t] as number), s.tokHash[t] as number);
   }
-}
 
-/** FNV's low bits alone spread short words poorly over a small table. */
-function slotOf(h: number): number {
-  return h ^ (h >>> 16);
+  /** Whether some token of `s` is in the set (false at once when its presence bit says so). */
+  occursIn(s: ScanText): boolean {
+    if (this.bit !== 0 && s.vocabulary === vocabulary.version && (s.present & this.bit) === 0) return false;
+    for (let t = 0; t < s.tokenCount; t++) if (this.tokenIndex(s, t) >= 0) return true;
+    return false;
+  }
 }
 
 /**
@@ -213,21 +358,28 @@ let poolStart = new Int32Array(513);
 let poolEnd = new Int32Array(513);
 let poolFlags = new Uint8Array(513);
 let poolHash = new Int32Array(513);
+let poolWord = new Int32Array(513);
+
+/**
+ * Zeroes what a pooled scan kept of its text (code units, word hashes, vocabulary numbers): a
+ * message must not stay readable in a module-level buffer until the next call (detect() calls
+ * this when it is done with a scan).
+ */
+export function releaseScan(s: ScanText): void {
+  if (s.codes.buffer === poolCodes.buffer) s.codes.fill(0);
+  if (s.tokHash.buffer === poolHash.buffer) {
+    s.tokHash.fill(0);
+    s.tokWord.fill(0);
+  }
+}
 
 /**
  * Scans `text` once (see the module comment). For texts up to {@link POOLED_MAX} code units the
  * arrays of the result are views of buffers that the next call reuses: a ScanText is only valid
  * until scanText is called again. detect() holds one at a time and none outlives the call.
  */
-/**
- * Zeroes the code units a pooled scan kept of its text: a message must not stay readable in a
- * module-level buffer until the next call (detect() calls this when it is done with a scan).
- */
-export function releaseScan(s: ScanText): void {
-  if (s.codes.buffer === poolCodes.buffer) s.codes.fill(0);
-}
-
 export function scanText(text: string): ScanText {
+  if (vocabulary.built !== vocabulary.version) buildVocabulary();
   const n = text.length;
   // A token takes at least one code unit and is followed by a separator: at most ceil(n / 2).
   const maxTokens = (n + 1) >>> 1;
@@ -236,6 +388,7 @@ export function scanText(text: string): ScanText {
   let endBuf: Int32Array;
   let flagsBuf: Uint8Array;
   let hashBuf: Int32Array;
+  let wordBuf: Int32Array;
   if (n <= POOLED_MAX) {
     if (poolCodes.length < n) poolCodes = new Uint16Array(Math.min(POOLED_MAX, Math.max(n, poolCodes.length * 2)));
     if (poolStart.length < maxTokens + 1) {
@@ -244,19 +397,29 @@ export function scanText(text: string): ScanText {
       poolEnd = new Int32Array(cap);
       poolFlags = new Uint8Array(cap);
       poolHash = new Int32Array(cap);
+      poolWord = new Int32Array(cap);
     }
     codesBuf = poolCodes;
     startBuf = poolStart;
     endBuf = poolEnd;
     flagsBuf = poolFlags;
     hashBuf = poolHash;
+    wordBuf = poolWord;
   } else {
     codesBuf = new Uint16Array(n);
     startBuf = new Int32Array(maxTokens + 1);
     endBuf = new Int32Array(maxTokens + 1);
     flagsBuf = new Uint8Array(maxTokens + 1);
     hashBuf = new Int32Array(maxTokens + 1);
+    wordBuf = new Int32Array(maxTokens + 1);
   }
+  const table = vocabulary.table;
+  const presence = vocabulary.presence;
+  // Tokens made of digits only are in no set unless the vocabulary has such a word.
+  const lookUpMask = vocabulary.digitWords ? TOK_DIGIT | TOK_LETTER : TOK_LETTER;
+  let present = 0;
+  let spanishMarks = 0;
+  let portugueseMarks = 0;
   let count = 0;
   let inTok = false;
   let flags = 0;
@@ -267,6 +430,10 @@ export function scanText(text: string): ScanText {
     const f = FOLD[c] as number;
     codesBuf[i] = f;
     const cls = CLS[c] as number;
+    if ((cls & CLS_MARKS) !== 0 && i < LANGUAGE_SAMPLE) {
+      if (cls & CLS_SPANISH) spanishMarks++;
+      else portugueseMarks++;
+    }
     const alnum = cls & (CLS_DIGIT | CLS_LETTER);
     if (alnum !== 0) {
       if (!inTok) {
@@ -286,6 +453,12 @@ export function scanText(text: string): ScanText {
       endBuf[count] = i;
       flagsBuf[count] = flags | (allCaps && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
       hashBuf[count] = hash;
+      const start = startBuf[count] as number;
+      const k = flags & lookUpMask ? table.indexOfCodes(codesBuf, start, i - start, hash) : -1;
+      if (k > 0) {
+        wordBuf[count] = k;
+        present |= presence[k] as number;
+      } else wordBuf[count] = 0;
       count++;
       inTok = false;
     }
@@ -294,6 +467,12 @@ export function scanText(text: string): ScanText {
     endBuf[count] = n;
     flagsBuf[count] = flags | (allCaps && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
     hashBuf[count] = hash;
+    const start = startBuf[count] as number;
+    const k = flags & lookUpMask ? table.indexOfCodes(codesBuf, start, n - start, hash) : -1;
+    if (k > 0) {
+      wordBuf[count] = k;
+      present |= presence[k] as number;
+    } else wordBuf[count] = 0;
     count++;
   }
   // The slot after the last token reads as zero, as it did when every scan had fresh arrays.
@@ -301,6 +480,7 @@ export function scanText(text: string): ScanText {
   endBuf[count] = 0;
   flagsBuf[count] = 0;
   hashBuf[count] = 0;
+  wordBuf[count] = 0;
   const codes = codesBuf.length === n ? codesBuf : codesBuf.subarray(0, n);
   // Buffer's UTF-16 decoding costs half of TextDecoder's; it keeps a lone surrogate as it is
   // where TextDecoder wrote U+FFFD, and no detector reads either (they are not letters, digits,
@@ -315,6 +495,11 @@ export function scanText(text: string): ScanText {
     tokEnd: endBuf.subarray(0, count + 1),
     tokFlags: flagsBuf.subarray(0, count + 1),
     tokHash: hashBuf.subarray(0, count + 1),
+    tokWord: wordBuf.subarray(0, count + 1),
+    vocabulary: vocabulary.version,
+    present,
+    spanishMarks,
+    portugueseMarks,
     words: new Array<string | undefined>(count),
   };
 }

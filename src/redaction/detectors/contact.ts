@@ -118,7 +118,8 @@ function isWordCode(c: number): boolean {
   return isDigitCode(c) || (c >= 97 && c <= 122);
 }
 
-const AT_WORDS = new WordSet(['arroba', 'at']);
+// With a presence bit: most texts have neither word, and then no word needs a look.
+const AT_WORDS = new WordSet(['arroba', 'at'], { presence: true });
 const DOT_WORDS = new Set(['punto', 'ponto', 'dot']);
 const LOCAL_JOINERS = new Set(['punto', 'ponto', 'dot', 'guion', 'hifen', 'underscore', 'dash']);
 const TLDS = new Set(['com', 'net', 'org', 'edu', 'gov', 'es', 'pt', 'br', 'mx', 'co', 'ar', 'cl', 'pe', 'us', 'uk', 'io', 'info', 'biz']);
@@ -134,6 +135,7 @@ function spaced(s: ScanText, t: number): boolean {
  */
 export function detectSpokenEmails(ctx: DetectContext): void {
   const s = ctx.s;
+  if (!AT_WORDS.occursIn(s)) return;
   for (let t = 1; t + 3 < s.tokenCount; t++) {
     if (!((s.tokFlags[t] as number) & TOK_LETTER) || !AT_WORDS.hasToken(s, t)) continue;
     if (!spaced(s, t - 1) || !spaced(s, t)) continue;

@@ -8,12 +8,16 @@ import { DOB_CUES } from '../cues.js';
 import { cueBefore, isDigitCode, type ScanText, TOK_DIGIT, TOK_LETTER, tokenText, WordSet } from '../text.js';
 import { type Chunk, type DetectContext, emit } from './chunks.js';
 
-const MONTHS = new WordSet([
+const MONTHS = new WordSet(
+  [
   'enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'setiembre', 'octubre', 'noviembre', 'diciembre',
   'janeiro', 'fevereiro', 'marco', 'maio', 'junho', 'julho', 'setembro', 'outubro', 'novembro', 'dezembro',
   'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
   'ene', 'feb', 'mar', 'abr', 'jun', 'jul', 'ago', 'sep', 'sept', 'set', 'oct', 'out', 'nov', 'dic', 'dez', 'jan', 'fev', 'apr', 'aug', 'dec',
-]);
+  ],
+  // Most texts name no month: then the walk over their words below is skipped.
+  { presence: true },
+);
 const LINKS = new Set(['de', 'del', 'of']);
 const ORDINAL = new Set(['st', 'nd', 'rd', 'th', 'o', 'a']);
 const DOB_WINDOW_TOKENS = 8;
@@ -68,6 +72,12 @@ export function detectDatesOfBirth(ctx: DetectContext): void {
     if (last < 0) continue;
     if (cueBefore(s, ch.start, cues, DOB_WINDOW_TOKENS, DOB_WINDOW_CHARS)) emit(ctx, 'DATE_OF_BIRTH', ch.start, ch.groupEnd[last] as number, 0.9, 'dob:numeric+context');
   }
+  if (MONTHS.occursIn(s)) detectWrittenDates(ctx, cues);
+}
+
+/** D [de|of] MONTH [de|del|,] YYYY and MONTH D, YYYY, after a birth context word. */
+function detectWrittenDates(ctx: DetectContext, cues: WordSet): void {
+  const { s } = ctx;
   for (let t = 0; t < s.tokenCount; t++) {
     const flags = s.tokFlags[t] as number;
     if (flags & TOK_DIGIT || !(flags & TOK_LETTER)) continue;

@@ -84,10 +84,12 @@ export function isPhoneNumber(digits: string, international: boolean, lang: Lang
 
 export function detectPhones(ctx: DetectContext): void {
   // Detections that a phone could not outrank (cards, checksum ids): their digits are not tried.
-  const strong = ctx.out.filter((sp) => sp.confidence >= 0.95).sort((x, y) => x.start - y.start);
+  // Collected when the first chunk gets this far: most texts have no phone-sized chunk.
+  let strong: Span[] | null = null;
   for (const ch of ctx.chunks) {
     if (ch.gluedLeft || ch.end - ch.start < 7 || dateShaped(ch) || versionShaped(ch)) continue;
     if (!hasDigits(ch, 0, 7)) continue;
+    strong ??= ctx.out.filter((sp) => sp.confidence >= 0.95).sort((x, y) => x.start - y.start);
     detectInChunk(ctx, ch, strong);
   }
 }

@@ -24,7 +24,7 @@ const WORDS: ReadonlyMap<string, string> = new Map(Object.entries({
 }));
 const REPEAT: ReadonlyMap<string, number> = new Map(Object.entries({ doble: 2, double: 2, dobro: 2, duplo: 2, triple: 3, triplo: 3 }));
 /** The words that can open a run: a digit word or "double". */
-const RUN_STARTS = new WordSet([...WORDS.keys(), ...REPEAT.keys()]);
+const RUN_STARTS = new WordSet([...WORDS.keys(), ...REPEAT.keys()], { presence: true });
 const REPEAT_WORDS = new WordSet(REPEAT.keys());
 const MAX_RUN_DIGITS = 64;
 /** Hesitations inside a read-out number ("cuatro cinco, eh, tres"): skipped, kept in the span. */
@@ -57,6 +57,7 @@ export function detectSpokenDigits(ctx: DetectContext): void {
   const s = ctx.s;
   // A run needs three spelled words, each a digit word or "double": a text with fewer such words
   // anywhere (most chats and e-mails) has no run to find.
+  if (!RUN_STARTS.occursIn(s)) return;
   let starts = 0;
   for (let t = 0; t < s.tokenCount && starts < 3; t++) {
     if (!((s.tokFlags[t] as number) & TOK_DIGIT) && RUN_STARTS.hasToken(s, t)) starts++;
