@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import type { Tx } from '../db/index.js';
 import { AppError } from '../platform/errors.js';
-import type { FieldLocation, RecordCipher, Vault } from '../vault/index.js';
+import type { DataKeyRow, FieldLocation, RecordCipher, Vault } from '../vault/index.js';
 import type { PhoneCountry } from '../vault/normalize.js';
 import { type CustomerActor, recordCustomerEntry } from './audit.js';
 import { CustomerErrors } from './errors.js';
@@ -379,6 +379,8 @@ export interface CustomerRecord {
   readonly schemaVersion: number;
   /** Every active field of the schema, in schema order. */
   readonly fields: readonly CustomerRecordField[];
+  /** The customer's data key row, read with the record so that decrypting its values costs no second read. */
+  readonly dataKey?: DataKeyRow | undefined;
 }
 
 /**
@@ -399,6 +401,7 @@ export async function loadCustomerRecord(tx: Tx, tenantId: string, customerId: s
     customerNumber: customer.customer_number,
     createdAt: customer.created_at,
     schemaVersion: schema.version,
+    dataKey: found.dataKey,
     fields: schema.fields.map((definition) => {
       const row = rows.get(definition.key);
       return {
@@ -430,7 +433,7 @@ export async function decryptFieldValue(tx: Tx, vault: Vault, record: CustomerRe
   const field = record.fields.find((f) => f.definition.key === fieldKey);
   if (field === undefined) throw unknownField(fieldKey);
   if (field.value === null) return null;
-  const text = field.value.protection === 'clear' ? field.value.stored : await vault.decryptField(tx, record.tenantId, valueLocation(record.customerId, fieldKey), field.value.stored);
+  const text = field.value.protection === 'clear' ? field.value.stored : ((await vault.decryptFields(tx, record.tenantId, [{ location: valueLocation(record.customerId, fieldKey), ciphertext: field.value.stored }], record.dataKey === undefined ? [] : [record.dataKey]))[0] as string);
   return parseStoredValue(field.definition.type, text);
 }
 
@@ -448,7 +451,7 @@ export async function decryptFieldValues(tx: Tx, vault: Vault, record: CustomerR
     else if (field.value.protection === 'clear') out.set(key, parseStoredValue(field.definition.type, field.value.stored));
     else sealed.push({ key, type: field.definition.type, location: valueLocation(record.customerId, key), ciphertext: field.value.stored });
   }
-  const texts = await vault.decryptFields(tx, record.tenantId, sealed);
+  const texts = await vault.decryptFields(tx, record.tenantId, sealed, record.dataKey === undefined ? [] : [record.dataKey]);
   sealed.forEach((s, i) => out.set(s.key, parseStoredValue(s.type, texts[i] as string)));
   return out;
 }

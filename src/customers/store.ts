@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { jsonColumn, type Tx } from '../db/index.js';
 import type { CustomerActorType, CustomerFieldDefinitionsTable, CustomerFieldHistoryTable, CustomerFieldValuesTable } from '../db/schema.js';
 import { isUuid, newId } from '../platform/ids.js';
+import { dataKeyOfOwner, type DataKeyRow, parseDataKeyRow } from '../vault/data-key-row.js';
 
 /** Inserts customers by number, skipping numbers that exist; returns how many were new. */
 export async function insertCustomerNumbers(tx: Tx, tenantId: string, numbers: readonly string[], now: Date): Promise<number> {
@@ -70,16 +71,18 @@ export interface CustomerRecordRows {
   /** Every definition of the tenant's schema (retired ones too), in schema order. */
   readonly definitions: readonly (Omit<CustomerFieldDefinitionsTable, 'tenant_id' | 'created_at' | 'updated_at'>)[];
   readonly values: readonly ValueRow[];
+  /** The customer's data key row (src/vault/data-key-row.ts), undefined when it has none. */
+  readonly dataKey: DataKeyRow | undefined;
 }
 
 /**
- * The customer, the tenant's field definitions and the customer's stored values, in one
+ * The customer, the tenant's field definitions, the customer's stored values and data key, in one
  * statement: opening a record is on every agent's path, and each statement is a round trip.
  * Undefined like {@link findCustomerById}.
  */
 export async function findCustomerRecordRows(tx: Tx, tenantId: string, id: string): Promise<CustomerRecordRows | undefined> {
   if (!isUuid(id)) return undefined;
-  const result = await sql<{ id: string; customer_number: string; created_at: Date; definitions: string | JsonDefinition[]; field_values: string | JsonValue[] }>`
+  const result = await sql<{ id: string; customer_number: string; created_at: Date; definitions: string | JsonDefinition[]; field_values: string | JsonValue[]; data_key: unknown }>`
     SELECT c.id, c.customer_number, c.created_at,
       (
         SELECT coalesce(json_agg(json_build_object(
@@ -95,7 +98,8 @@ export async function findCustomerRecordRows(tx: Tx, tenantId: string, id: strin
           'confirmed_at', v.confirmed_at, 'updated_at', v.updated_at, 'updated_by_type', v.updated_by_type, 'updated_by', v.updated_by
         )), '[]'::json)
         FROM customer_field_values v WHERE v.tenant_id = ${tenantId} AND v.customer_id = c.id
-      ) AS field_values
+      ) AS field_values,
+      ${dataKeyOfOwner(tenantId, 'customers', sql.ref('c.id'))} AS data_key
     FROM customers c
     WHERE c.tenant_id = ${tenantId} AND c.id = ${id}
   `.execute(tx);
@@ -105,6 +109,7 @@ export async function findCustomerRecordRows(tx: Tx, tenantId: string, id: strin
     customer: { id: row.id, customer_number: row.customer_number, created_at: row.created_at },
     definitions: jsonColumn(row.definitions).map((d) => ({ ...d, retired_at: d.retired_at === null ? null : new Date(d.retired_at) })),
     values: jsonColumn(row.field_values).map((v) => ({ ...v, customer_id: row.id, confirmed_at: v.confirmed_at === null ? null : new Date(v.confirmed_at), updated_at: new Date(v.updated_at) })),
+    dataKey: parseDataKeyRow(row.data_key),
   };
 }
 

@@ -9,6 +9,7 @@ import { isUuid } from '../platform/ids.js';
 import { open, seal } from './aead.js';
 import { assertStorableFieldName } from './card-token.js';
 import { associatedData, formatCiphertext, parseCiphertext } from './ciphertext.js';
+import type { DataKeyRow } from './data-key-row.js';
 import { VaultErrors } from './errors.js';
 import type { DataKey, KeyOwner, Keyring } from './keyring.js';
 import { SecretKey } from './secret-key.js';
@@ -95,11 +96,14 @@ export async function openRecordForWrite(keyring: Keyring, tx: Tx, tenantId: str
 
 /**
  * Opens the cipher that sealed `ciphertext`, for reading. The data key is looked up in this
- * transaction, so a shredded record fails with `vault.key_shredded` in every process at once.
+ * transaction, so a shredded record fails with `vault.key_shredded` in every process at once;
+ * or taken from `known`, rows the caller read in this transaction (src/vault/data-key-row.ts),
+ * when one of them is that key.
  */
-export async function openRecordForRead(keyring: Keyring, tx: Tx, tenantId: string, ciphertext: string): Promise<RecordCipher> {
+export async function openRecordForRead(keyring: Keyring, tx: Tx, tenantId: string, ciphertext: string, known: readonly DataKeyRow[] = []): Promise<RecordCipher> {
   const { keyRef } = parseCiphertext(ciphertext);
   if (!isUuid(keyRef)) throw new AppError(VaultErrors.malformed_ciphertext);
-  const dataKey = await keyring.dataKeyById(tx, tenantId, keyRef);
+  const row = known.find((k) => k.id === keyRef);
+  const dataKey = row === undefined ? await keyring.dataKeyById(tx, tenantId, keyRef) : await keyring.dataKeyFromRow(tx, tenantId, row);
   return new RecordCipher(tenantId, dataKey.owner, dataKey);
 }

@@ -1,5 +1,6 @@
 export { type Sealed } from './aead.js';
 export { createKeyProvider, createVault, ensureLocalKeyFile, localKeyFile } from './create.js';
+export { dataKeyOfOwner, type DataKeyRow, parseDataKeyRow } from './data-key-row.js';
 export { TokenErrors, VaultErrors } from './errors.js';
 export { type FieldLocation, RecordCipher } from './field-cipher.js';
 export type { KeyProvider } from './key-providers/key-provider.js';

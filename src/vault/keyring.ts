@@ -22,6 +22,7 @@ import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { open, seal } from './aead.js';
 import { associatedData, formatCiphertext, parseCiphertext } from './ciphertext.js';
+import type { DataKeyRow } from './data-key-row.js';
 import { VaultErrors } from './errors.js';
 import type { KeyCache } from './key-cache.js';
 import type { KeyProvider } from './key-providers/key-provider.js';
@@ -130,6 +131,14 @@ export class Keyring {
       return theirs;
     }
     return { id, owner, kekVersion: kek.version, key: this.cache.set(cacheId(tenantId, 'dek', id), new SecretKey(bytes)) };
+  }
+
+  /**
+   * The data key of a row the caller read in this transaction (src/vault/data-key-row.ts), as
+   * {@link dataKeyById} would return it after its own read: the same unwrap, the same cache.
+   */
+  async dataKeyFromRow(tx: Tx, tenantId: string, row: DataKeyRow): Promise<DataKey> {
+    return this.#unwrapDataKey(tx, tenantId, row);
   }
 
   /** A data key by id, checked against the database in this transaction (so shredding is final). */

@@ -14,6 +14,7 @@ import type { Clock } from '../platform/clock.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { makeCardToken, parsePan } from './card-token.js';
+import type { DataKeyRow } from './data-key-row.js';
 import { TokenErrors, VaultErrors } from './errors.js';
 import { type FieldLocation, openRecordForRead, openRecordForWrite, type RecordCipher } from './field-cipher.js';
 import { parseCiphertext } from './ciphertext.js';
@@ -97,9 +98,11 @@ export class Vault {
   /**
    * Decrypts several fields at once: each distinct data key is looked up (and checked against
    * shredding) once in this transaction, not once per field, so a record's ten values cost one
-   * key read instead of ten. Results are in the order of `items`.
+   * key read instead of ten. Results are in the order of `items`. `knownKeys`: data key rows the
+   * caller read in this transaction with `dataKeyOfOwner` (src/vault/data-key-row.ts), used instead
+   * of reading them again.
    */
-  async decryptFields(tx: Tx, tenantId: string, items: readonly { readonly location: FieldLocation; readonly ciphertext: string }[]): Promise<string[]> {
+  async decryptFields(tx: Tx, tenantId: string, items: readonly { readonly location: FieldLocation; readonly ciphertext: string }[], knownKeys: readonly DataKeyRow[] = []): Promise<string[]> {
     const ciphers = new Map<string, RecordCipher>();
     try {
       const out: string[] = [];
@@ -107,7 +110,7 @@ export class Vault {
         const { keyRef } = parseCiphertext(item.ciphertext);
         let cipher = ciphers.get(keyRef);
         if (cipher === undefined) {
-          cipher = await openRecordForRead(this.options.keyring, tx, tenantId, item.ciphertext);
+          cipher = await openRecordForRead(this.options.keyring, tx, tenantId, item.ciphertext, knownKeys);
           ciphers.set(keyRef, cipher);
         }
         out.push(cipher.decrypt(item.location, item.ciphertext));

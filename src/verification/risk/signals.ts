@@ -1,7 +1,7 @@
 /**
  * Signal collection: the SQL side of the risk engine. Reads counts and flags in the caller's
- * tenant-scoped transaction (one statement: store.ts `collectRiskCounts`), adds the contact
- * checks and the time of day, and hands them to the pure core (score.ts). Windows: the last hour
+ * tenant-scoped transaction (one statement: store.ts `collectRiskCounts`, with the contact
+ * checks' reads folded in), adds the contact checks and the time of day, and hands them to the pure core (score.ts). Windows: the last hour
  * and the last 24 hours before `now`.
  *
  * The calling number is never read or kept in clear: sessions keep its blind index (the vault's
@@ -10,6 +10,7 @@
  * (CUSTODIA_BLIND_INDEX_BYTES, 8 by default): two numbers share a digest with probability
  * about 2^-64 per pair, negligible for a risk signal.
  */
+import { type RawBuilder, sql } from 'kysely';
 import type { Tx } from '../../db/index.js';
 import type { RiskSignals } from './score.js';
 import { outsideBusinessHours, type RiskSettings } from './settings.js';
@@ -30,10 +31,21 @@ export interface ContactSignalsLike {
   readonly emailHasMx: boolean | 'unknown';
 }
 
-export type ContactSignalSource = (tx: Tx, query: { readonly tenantId: string; readonly customerId: string; readonly now: Date }) => Promise<ContactSignalsLike>;
+/**
+ * Where contact signals come from: an expression the engine puts in its own statement (so a
+ * decision costs one round trip) and what turns its value into signals. `createContactSignals`
+ * (src/verification/contact) is one.
+ */
+export interface ContactSignalSource {
+  select(query: { readonly tenantId: string; readonly customerId: string; readonly now: Date }): RawBuilder<unknown>;
+  fromRow(tx: Tx, row: unknown, query: { readonly tenantId: string; readonly customerId: string; readonly now: Date }): Promise<ContactSignalsLike>;
+}
 
 /** For a server without contact checks: no contact signal at all. */
-export const NO_CONTACT_SIGNALS: ContactSignalSource = () => Promise.resolve({ phoneChangedWithinDays: null, emailChangedWithinDays: null, emailDisposable: false, emailHasMx: 'unknown' });
+export const NO_CONTACT_SIGNALS: ContactSignalSource = {
+  select: () => sql`null`,
+  fromRow: () => Promise.resolve({ phoneChangedWithinDays: null, emailChangedWithinDays: null, emailDisposable: false, emailHasMx: 'unknown' }),
+};
 
 export interface SignalQuery {
   readonly tenantId: string;
@@ -43,11 +55,12 @@ export interface SignalQuery {
   readonly now: Date;
 }
 
-/** Every signal for one decision: one SQL statement, the contact checks, and the clock. */
+/** Every signal for one decision: one SQL statement (the contact checks' reads in it), and the clock. */
 export async function collectSignals(tx: Tx, query: SignalQuery, settings: RiskSettings, contactSignals: ContactSignalSource): Promise<RiskSignals> {
   const { customerId, now } = query;
-  const counts = await collectRiskCounts(tx, { customerId, interactionId: query.interactionId, dayStart: new Date(now.getTime() - DAY), hourStart: new Date(now.getTime() - HOUR) });
-  const contact = await contactSignals(tx, { tenantId: query.tenantId, customerId, now });
+  const contactQuery = { tenantId: query.tenantId, customerId, now };
+  const counts = await collectRiskCounts(tx, { customerId, interactionId: query.interactionId, dayStart: new Date(now.getTime() - DAY), hourStart: new Date(now.getTime() - HOUR), contact: contactSignals.select(contactQuery) });
+  const contact = await contactSignals.fromRow(tx, counts.contact, contactQuery);
   const within = (days: number | null) => (days !== null && days <= settings.contactChangeDays ? days : null);
   return {
     customerFailuresHour: counts.customerFailuresHour,

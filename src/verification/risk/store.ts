@@ -2,7 +2,7 @@
  * SQL for the risk engine's tables (migration 0015) and the counts it reads from verification's
  * own. Callers pass a tenant-scoped transaction: row-level security keeps every query in it.
  */
-import { type Selectable, sql } from 'kysely';
+import { type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Tx } from '../../db/index.js';
 import type { VerificationTables } from '../store.js';
 
@@ -71,14 +71,16 @@ export interface RiskCounts {
   /** Phone digests on the customer's record, and whether one of them is the calling number's. */
   readonly phonesOnFile: number;
   readonly callerIsPhoneOnFile: boolean;
+  /** What the `contact` expression gave (the contact checks' reads). */
+  readonly contact: unknown;
 }
 
 /**
- * Every count and flag the risk engine reads from the database, in one statement (one round trip:
- * a decision costs a single query besides the contact checks). The calling number is the
+ * Every count and flag the risk engine reads from the database, in one statement with the contact
+ * checks' reads (`contact`): one round trip per decision. The calling number is the
  * interaction's latest session's; digests are compared in SQL, as every blind-index lookup is.
  */
-export async function collectRiskCounts(tx: Tx, q: { customerId: string; interactionId: string; dayStart: Date; hourStart: Date }): Promise<RiskCounts> {
+export async function collectRiskCounts(tx: Tx, q: { customerId: string; interactionId: string; dayStart: Date; hourStart: Date; contact: RawBuilder<unknown> }): Promise<RiskCounts> {
   const result = await sql<{
     customer_day: string;
     customer_hour: string;
@@ -89,6 +91,7 @@ export async function collectRiskCounts(tx: Tx, q: { customerId: string; interac
     fraud: boolean;
     phones: string;
     matches: boolean;
+    contact: unknown;
   }>`
     WITH caller AS (
       SELECT c.caller_digest AS d
@@ -119,7 +122,8 @@ export async function collectRiskCounts(tx: Tx, q: { customerId: string; interac
       (SELECT count(DISTINCT customer_id) FROM verification_session_callers WHERE caller_digest = (SELECT d FROM caller) AND at > ${q.dayStart}) AS caller_customers,
       EXISTS (SELECT 1 FROM verification_fraud_numbers WHERE digest = (SELECT d FROM caller)) AS fraud,
       (SELECT count(*) FROM phones) AS phones,
-      EXISTS (SELECT 1 FROM phones WHERE digest = (SELECT d FROM caller)) AS matches
+      EXISTS (SELECT 1 FROM phones WHERE digest = (SELECT d FROM caller)) AS matches,
+      ${q.contact} AS contact
   `.execute(tx);
   const row = result.rows[0];
   if (row === undefined) throw new Error('the risk counts query returned no row');
@@ -133,5 +137,6 @@ export async function collectRiskCounts(tx: Tx, q: { customerId: string; interac
     knownFraudNumber: row.fraud,
     phonesOnFile: Number(row.phones),
     callerIsPhoneOnFile: row.matches,
+    contact: row.contact,
   };
 }
