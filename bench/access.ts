@@ -66,9 +66,10 @@
  *                           [--seconds 5] [--warmup 1] [--rounds 3] [--rate 200]
  *                           [--open-seconds 10] [--open-warmup 3] [--open-grace 30]
  *                           [--sockets 64] [--pool-max 10] [--only inject|open] [--no-sequencer]
- *                           [--profile DIR]
+ *                           [--profile DIR] [--show-statements]
  * `--profile DIR`: after the measurements, one more in-process run of record requests only under
  * the V8 profiler; the .cpuprofile goes to DIR and a `profile` line names the heaviest frames.
+ * `--show-statements`: the texts (never the parameters) of the statements of one request.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -121,6 +122,7 @@ const { values: args } = parseArgs({
     'pool-max': { type: 'string', default: '10' },
     only: { type: 'string' },
     'no-sequencer': { type: 'boolean', default: false },
+    'show-statements': { type: 'boolean', default: false },
     profile: { type: 'string' },
   },
 });
@@ -173,12 +175,16 @@ const PASSWORD = 'correct horse battery staple 42';
  * Statements sent to the database while `on` (both drivers' query entry points, wrapped once: a
  * counter increment when off). Used for the one-at-a-time sample only.
  */
-const statements = { on: false, count: 0 };
+const statements = { on: false, count: 0, texts: undefined as string[] | undefined };
 for (const proto of [pg.Client.prototype, PGlite.prototype] as unknown as Record<string, (...a: unknown[]) => unknown>[]) {
   for (const method of proto === (pg.Client.prototype as unknown) ? ['query'] : ['query', 'exec']) {
     const original = proto[method] as (...a: unknown[]) => unknown;
     proto[method] = function (this: unknown, ...a: unknown[]) {
-      if (statements.on) statements.count += 1;
+      if (statements.on) {
+        statements.count += 1;
+        const text = typeof a[0] === 'string' ? a[0] : (a[0] as { text?: string } | undefined)?.text;
+        statements.texts?.push(String(text).replace(/\s+/g, ' ').slice(0, 240));
+      }
       return original.apply(this, a);
     };
   }
@@ -944,6 +950,16 @@ try {
       statements.on = false;
       return { count: n, ms: now() - s, latencies, non200: 0, errors: 0 };
     });
+    if (args['show-statements']) {
+      // The statements of one more request, texts only (parameters are never printed).
+      statements.texts = [];
+      statements.on = true;
+      const target = recordTargets[0] as Target;
+      await (app as HttpApp).inject({ method: 'GET', url: target.url, headers: target.headers });
+      statements.on = false;
+      emit({ kind: 'info', metric: 'statements_of_one_request', statements: statements.texts });
+      statements.texts = undefined;
+    }
     const sum = summary(r.latencies);
     emit({
       kind: 'info',
