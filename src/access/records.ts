@@ -24,13 +24,22 @@ import { newId } from '../platform/ids.js';
 import { maskValue, type Vault } from '../vault/index.js';
 import { AccessErrors } from './errors.js';
 import { findRecordGrant, type RecordGrant } from './grants.js';
-import { type AccessContext, decideFieldAccess, type FieldClass, type Policy, type PolicyDecision, type RevealReason, revealReasonRequiresText } from './policy/index.js';
+import { type AccessContext, decideFieldAccess, type FieldClass, type Policy, type PolicyDecision, type RevealReason, revealReasonRequiresText, type VerificationLevel } from './policy/index.js';
 import { activePolicy, policyOfVersion } from './policy-store.js';
+
+/**
+ * The caller's current risk applied to a reveal's level (src/verification/risk: the risk engine's
+ * `stepUpFrom`): the policy's level at low risk, raised by the tenant's step-up for an elevated or
+ * high band. Passed in rather than imported: verification builds on this module.
+ */
+export type RevealStepUp = (tx: Tx, query: { tenantId: string; interactionId: string; customerId: string; baseLevel: VerificationLevel; now: Date }) => Promise<{ requiredLevel: number; band: string; score: number }>;
 
 export interface AccessDeps {
   readonly db: Database;
   readonly clock: Clock;
   readonly vault: Vault;
+  /** Risk-based step-up of reveals; without it a reveal needs the policy's level only. */
+  readonly revealStepUp?: RevealStepUp | undefined;
 }
 
 export interface ShownField {
@@ -187,8 +196,9 @@ export function createRecordAccess(deps: AccessDeps) {
 
     /**
      * Reveals one field for a few minutes: the policy must make it revealable now, the caller's
-     * verification level must reach the rule's, and the reason must be one the rule allows (with
-     * words for `other`). Returns the clear value.
+     * verification level must reach the rule's (raised by the caller's current risk when
+     * `revealStepUp` is given), and the reason must be one the rule allows (with words for
+     * `other`). Returns the clear value.
      */
     async reveal(session: Session, input: { customerId: string; interactionId?: string | undefined; fieldKey: string; reason: string; text?: string | undefined; ip: string | undefined }): Promise<{ value: FieldValue | null; until: Date }> {
       const now = clock.now();
@@ -208,6 +218,15 @@ export function createRecordAccess(deps: AccessDeps) {
         if (reason === undefined) throw new AppError(AccessErrors.reason_required, { details: { allowed: [...decision.revealRequires.reasons] } });
         const text = input.text?.trim() ?? '';
         if (revealReasonRequiresText(reason) && text.length < 10) throw new AppError(AccessErrors.reason_required, { detail: 'For "other", say why in at least 10 characters' });
+        // The caller's risk now (a SIM swap, a known fraud number, failures) raises the level the
+        // rule asks; a break-glass grant with no interaction has no caller to weigh.
+        const risk =
+          deps.revealStepUp === undefined || grant.interactionId === null
+            ? undefined
+            : await deps.revealStepUp(tx, { tenantId: session.tenantId, interactionId: grant.interactionId, customerId: input.customerId, baseLevel: decision.revealRequires.verificationLevel, now });
+        if (risk !== undefined && grant.verificationLevel < risk.requiredLevel) {
+          throw new AppError(AccessErrors.verification_required, { details: { requiredLevel: risk.requiredLevel, currentLevel: grant.verificationLevel, riskBand: risk.band } });
+        }
         // A reveal never outlives the grant that allowed it.
         const until = new Date(Math.min(now.getTime() + settings.access.revealMinutes * 60_000, grant.endsAt?.getTime() ?? Number.POSITIVE_INFINITY));
         const id = newId();
@@ -236,7 +255,13 @@ export function createRecordAccess(deps: AccessDeps) {
             action: 'customer.field.reveal',
             targets: { customer: input.customerId, field: input.fieldKey, reveal: id, ...(grant.interactionId === null ? {} : { interaction: grant.interactionId }), ...(grant.breakGlassId === null ? {} : { breakGlass: grant.breakGlassId }) },
             purpose: reason,
-            details: { policyVersion: version, ruleId: decision.ruleId, verificationLevel: grant.verificationLevel, minutes: Math.round((until.getTime() - now.getTime()) / 60_000) },
+            details: {
+              policyVersion: version,
+              ruleId: decision.ruleId,
+              verificationLevel: grant.verificationLevel,
+              ...(risk === undefined ? {} : { riskBand: risk.band, riskScore: risk.score, requiredLevel: risk.requiredLevel }),
+              minutes: Math.round((until.getTime() - now.getTime()) / 60_000),
+            },
           },
           now,
         );

@@ -104,7 +104,7 @@ export function registerAccessRoutes(app: HttpApp, deps: AccessRouteDeps): void 
         tags: ['access'],
         summary: 'Reveal one field for a few minutes (just in time)',
         description:
-          'Needs the policy to make the field revealable now, the caller verified to the level its rule names, and a reason from the rule\'s list (with at least 10 characters of text for `other`). Lasts the tenant\'s `access.revealMinutes`, never beyond the grant. Card data is never revealable. Recorded in the ledger with the reason.',
+          'Needs the policy to make the field revealable now, the caller verified to the level its rule names (raised by the caller\'s current risk: `riskBand` in the refusal), and a reason from the rule\'s list (with at least 10 characters of text for `other`). Lasts the tenant\'s `access.revealMinutes`, never beyond the grant. Card data is never revealable. Recorded in the ledger with the reason.',
         security,
         params: z.strictObject({ id: z.uuid(), key: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/) }),
         body: z.strictObject({ reason: z.enum(REVEAL_REASONS), text: z.string().max(500).optional(), interactionId: z.uuid().optional() }),

@@ -177,22 +177,22 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
   registerInteractionRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerMessageRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerRedactionRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
+  // Customer codes have their own senders (SMPP or HTTP, SMTP, voice hook) and a poller for codes
+  // left queued; both stop with the app.
+  const verification = createVerification({ config, db: ctx.db, clock: ctx.clock, vault: ctx.vault, logger: ctx.logger, bus: ctx.bus });
+  verification.start(config.jobPollIntervalMs);
+  app.addHook('onClose', () => verification.close());
   registerAccessRoutes(app, {
     db: ctx.db,
     clock: ctx.clock,
     authenticate,
-    records: createRecordAccess({ db: ctx.db, clock: ctx.clock, vault: ctx.vault }),
+    records: createRecordAccess({ db: ctx.db, clock: ctx.clock, vault: ctx.vault, revealStepUp: (tx, query) => verification.risk.stepUpFrom(tx, query) }),
     breakGlass: createBreakGlass({ db: ctx.db, clock: ctx.clock, bus: ctx.bus, logger: ctx.logger }),
   });
   registerCustomerRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, defaultPhoneCountry: ctx.config.defaultPhoneCountry, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerSubjectRightsRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, ledger: ctx.ledger, tenants: ctx.tenants, authenticate });
   registerApiKeyRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerLedgerRoutes(app, { db: ctx.db });
-  // Customer codes have their own senders (SMPP or HTTP, SMTP, voice hook) and a poller for codes
-  // left queued; both stop with the app.
-  const verification = createVerification({ config, db: ctx.db, clock: ctx.clock, vault: ctx.vault, logger: ctx.logger, bus: ctx.bus });
-  verification.start(config.jobPollIntervalMs);
-  app.addHook('onClose', () => verification.close());
   registerVerificationRoutes(app, {
     db: ctx.db,
     clock: ctx.clock,

@@ -232,6 +232,48 @@ describe('known fraud numbers', () => {
   });
 });
 
+describe('reveals (the access policy\'s level, raised by risk)', () => {
+  it('a caller from a known fraud number needs two levels more to have a field revealed; the ledger keeps the band', async () => {
+    const sec = person(cc, 'sec').token;
+    const ana = person(cc, 'ana').token;
+    const number = '+34600445566';
+    // The data-access gate wants the agent's security training on record.
+    const trained = await call('POST', `/v1/agents/${person(cc, 'ana').agentId}/training`, cc.admin.token, {
+      course: 'security_awareness',
+      completedAt: new Date(t.clock.now().getTime() - 60_000).toISOString(),
+      expiresAt: new Date(t.clock.now().getTime() + 365 * 86_400_000).toISOString(),
+    });
+    expectStatus(trained, 201);
+    const s = await session(cc, 2, number);
+    // What passing verification writes: the caller is at substantial assurance (the policy's level for confidential data).
+    await t.ctx.db.withTenant(cc.tenantId, (tx) => tx.updateTable('interactions').set({ verification_level: 2 }).where('id', '=', s.interaction).execute());
+    // Not through `call`: a reveal's answer is the phone itself, which the personal-data scan below must not meet.
+    const reveal = () => api(t, 'POST', `/v1/customers/${cc.customers[2] as string}/fields/phone/reveal`, { token: ana, payload: { reason: 'customer_request', interactionId: s.interaction } });
+    // Low risk (only the caller ID differs from the phone on file): the policy's level is enough.
+    const before = await reveal();
+    expectStatus(before, 200);
+    expect(before.body.value).toBe(cc.phones[2]);
+    const added = await call('POST', '/v1/verification/fraud-numbers', sec, { number, reason: 'suspected_fraud' });
+    expectStatus(added, 201);
+    try {
+      const refused = await reveal();
+      expectProblem(refused, 403, 'access.verification_required');
+      expect(refused.body).toMatchObject({ requiredLevel: 3, currentLevel: 2, riskBand: 'high' });
+      expect(JSON.stringify(refused.body)).not.toContain('445566');
+      // Verified to high assurance, the same caller may have it.
+      await t.ctx.db.withTenant(cc.tenantId, (tx) => tx.updateTable('interactions').set({ verification_level: 3 }).where('id', '=', s.interaction).execute());
+      expectStatus(await reveal(), 200);
+    } finally {
+      expectStatus(await call('DELETE', `/v1/verification/fraud-numbers/${String(added.body.id)}`, sec), 204);
+    }
+    const reveals = (await ledger(cc.tenantId, 'customer.field.reveal')).slice(-2);
+    expect(reveals.map((r) => r.entry.details)).toEqual([
+      expect.objectContaining({ ruleId: 'agent-confidential-reveal', verificationLevel: 2, riskBand: 'low', riskScore: 20, requiredLevel: 2 }),
+      expect.objectContaining({ ruleId: 'agent-confidential-reveal', verificationLevel: 3, riskBand: 'high', riskScore: 80, requiredLevel: 3 }),
+    ]);
+  });
+});
+
 describe('other contact centers and personal data', () => {
   it("answers another tenant's session like an unknown one", async () => {
     const theirs = await session(other, 0, PHONE);

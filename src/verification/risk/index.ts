@@ -37,5 +37,6 @@ export {
   type RiskDecision,
   type RiskEngine,
   type RiskEngineDeps,
+  type StepUp,
 } from './service.js';
 export { registerRiskRoutes, type RiskRouteDeps } from './routes.js';

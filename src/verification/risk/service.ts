@@ -63,7 +63,19 @@ function ledgerActor(actor: InteractionActor | undefined): LedgerEntryInput['act
 /** The level `action` needs under `settings` and a band. */
 export function levelFor(settings: RiskSettings, action: RiskAction, band: RiskBand): { base: AssuranceLevel; required: AssuranceLevel } {
   const base = settings.actions[action] as AssuranceLevel;
-  return { base, required: stepUp(base, band, { low: 0, elevated: settings.stepUp.elevated, high: settings.stepUp.high }) };
+  return { base, required: stepUp(base, band, bandSteps(settings)) };
+}
+
+/** The levels each band adds, from the tenant's settings. */
+function bandSteps(settings: RiskSettings): { readonly [B in RiskBand]: number } {
+  return { low: 0, elevated: settings.stepUp.elevated, high: settings.stepUp.high };
+}
+
+/** What {@link RiskEngine.stepUpFrom} answers: the level needed now, and the risk that set it. */
+export interface StepUp {
+  readonly requiredLevel: AssuranceLevel;
+  readonly band: RiskBand;
+  readonly score: number;
 }
 
 export function createRiskEngine(deps: RiskEngineDeps) {
@@ -78,6 +90,18 @@ export function createRiskEngine(deps: RiskEngineDeps) {
 
   return {
     assess,
+
+    /**
+     * `baseLevel` (a level another part of the product decided, e.g. the access policy's for a
+     * reveal) raised by the current risk of the interaction's caller, with the tenant's step-up:
+     * the same rule as {@link requiredLevel}, without its ledger entry (the caller records its own
+     * decision, with the band).
+     */
+    async stepUpFrom(tx: Tx, query: { tenantId: string; interactionId: string; customerId: string; baseLevel: AssuranceLevel; now: Date }): Promise<StepUp> {
+      const settings = (await loadVerificationSettings(tx)).risk;
+      const risk = await assess(tx, { tenantId: query.tenantId, customerId: query.customerId, interactionId: query.interactionId, now: query.now }, settings);
+      return { requiredLevel: stepUp(query.baseLevel, risk.band, bandSteps(settings)), band: risk.band, score: risk.score };
+    },
 
     /**
      * The level `action` needs for the interaction's caller now: the tenant's level for the
