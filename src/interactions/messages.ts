@@ -16,8 +16,9 @@
  * `interaction_message_streams`, sealed by the vault under the interaction's data key. Each
  * segment's stored text is what the stream released when it arrived: the tail held from the
  * previous segment, then this segment's text up to its own held-back tail. The segment marked
- * `final` releases everything and deletes the tail. Concatenating a speaker's segments in order
- * gives the redacted transcript.
+ * `final` releases everything and deletes the tail; so does the interaction leaving `active`
+ * ({@link flushTranscripts}: a dropped call never sends its final segment). Concatenating a
+ * speaker's segments in order gives the redacted transcript.
  */
 import { type Generated, sql } from 'kysely';
 import type { Tx } from '../db/index.js';
@@ -199,6 +200,24 @@ async function redactSegment(
     await tables(tx).updateTable('interaction_message_streams').set({ state_cipher: cipher, language, updated_at: now }).where('id', '=', id).execute();
   }
   return { text, language, counts };
+}
+
+/**
+ * Ends every live transcript of the interaction that is still holding text back, as if its last
+ * segment had been marked `final`: when a call drops, the platform may never send that segment,
+ * and the held tail (sealed, but the customer's words) would otherwise stay in
+ * `interaction_message_streams` for good, and the stored transcript would lack its end. Each
+ * speaker's tail is redacted with the tenant's policy and stored as an empty final segment's
+ * release (one ledger entry each, as any message). Called, in the same transaction, when the
+ * interaction leaves `active` (wrap-up or closed). Returns the segments stored.
+ */
+export async function flushTranscripts(tx: Tx, deps: { vault: Vault }, args: { actor: InteractionActor; interactionId: string; now: Date }): Promise<Message[]> {
+  const open = await tables(tx).selectFrom('interaction_message_streams').select('speaker').where('interaction_id', '=', args.interactionId).orderBy('speaker').execute();
+  const stored: Message[] = [];
+  for (const { speaker } of open) {
+    stored.push(await postMessage(tx, deps, { actor: args.actor, interactionId: args.interactionId, message: { kind: 'transcript', speaker, text: '', final: true }, now: args.now }));
+  }
+  return stored;
 }
 
 function ledgerActor(actor: InteractionActor): LedgerEntryInput['actor'] {

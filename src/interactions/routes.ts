@@ -9,6 +9,8 @@ import type { Authenticate, AuthenticateService } from '../agents/index.js';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../platform/clock.js';
 import { type HttpApp, problemResponses } from '../platform/http.js';
+import type { Vault } from '../vault/index.js';
+import { flushTranscripts } from './messages.js';
 import { CHANNELS, DIRECTIONS, EXTERNAL_REF_PATTERN, HANDLER_ROLES, type Interaction, PURPOSE_PATTERN, STATES } from './model.js';
 import {
   actorOfApiKey,
@@ -27,6 +29,8 @@ import {
 export interface InteractionRouteDeps {
   readonly db: Database;
   readonly clock: Clock;
+  /** For the live transcripts an interaction leaving `active` ends (flushTranscripts). */
+  readonly vault: Vault;
   readonly authenticate: Authenticate;
   readonly authenticateService: AuthenticateService;
 }
@@ -85,7 +89,7 @@ const externalRefSchema = z
 const errors = problemResponses(400, 401, 403, 404, 409, 422, 423);
 
 export function registerInteractionRoutes(app: HttpApp, deps: InteractionRouteDeps): void {
-  const { db, clock, authenticate, authenticateService } = deps;
+  const { db, clock, vault, authenticate, authenticateService } = deps;
 
   /**
    * The caller: an API key is told apart by its prefix (`cak_`); anything else must be an agent
@@ -165,7 +169,7 @@ export function registerInteractionRoutes(app: HttpApp, deps: InteractionRouteDe
       schema: {
         tags: ['interactions'],
         summary: 'Move an interaction to another state',
-        description: `${WHO} queued → active → wrap_up → closed; queued → closed (abandoned); active → closed. Nothing leaves closed. Asking for the current state changes nothing.`,
+        description: `${WHO} queued → active → wrap_up → closed; queued → closed (abandoned); active → closed. Nothing leaves closed. Asking for the current state changes nothing. Moving to wrap_up or closed ends the live transcripts still holding text back (a final segment per speaker, redacted, as if the platform had sent it).`,
         security,
         params,
         body: z.strictObject({ state: z.enum(STATES) }),
@@ -174,7 +178,15 @@ export function registerInteractionRoutes(app: HttpApp, deps: InteractionRouteDe
     },
     async (request) => {
       const actor = await caller(request);
-      return view(await db.withTenant(actor.tenantId, (tx) => transition(tx, { actor, interactionId: request.params.id, to: request.body.state, now: clock.now() })));
+      const to = request.body.state;
+      const now = clock.now();
+      return view(
+        await db.withTenant(actor.tenantId, async (tx) => {
+          // Live transcripts end with the conversation; an invalid move rolls this back with it.
+          if (to === 'wrap_up' || to === 'closed') await flushTranscripts(tx, { vault }, { actor, interactionId: request.params.id, now });
+          return transition(tx, { actor, interactionId: request.params.id, to, now });
+        }),
+      );
     },
   );
 

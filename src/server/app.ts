@@ -174,7 +174,7 @@ export async function buildApp(ctx: AppContext): Promise<HttpApp> {
   registerMembershipRoutes(app, { db: ctx.db, clock: ctx.clock, sessions: ctx.sessions, authenticate });
   registerSmsRoutes(app, { clock: ctx.clock, auth: ctx.auth, sessions: ctx.sessions, authenticate });
   registerDeviceRoutes(app, { db: ctx.db, clock: ctx.clock, sessions: ctx.sessions, authenticate, bus: ctx.bus, logger: ctx.logger });
-  registerInteractionRoutes(app, { db: ctx.db, clock: ctx.clock, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
+  registerInteractionRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerMessageRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   registerRedactionRoutes(app, { db: ctx.db, clock: ctx.clock, vault: ctx.vault, authenticate, authenticateService: createServiceAuthenticator({ db: ctx.db, clock: ctx.clock }) });
   // Customer codes have their own senders (SMPP or HTTP, SMTP, voice hook) and a poller for codes
