@@ -38,5 +38,5 @@ export {
   updateCustomerFields,
   valueLocation,
 } from './service.js';
-export { countCustomers, insertCustomerNumbers } from './store.js';
+export { countCustomers, findCustomerById, insertCustomerNumbers } from './store.js';
 export { type FieldValue, type PostalAddress } from './values.js';

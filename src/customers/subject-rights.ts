@@ -192,13 +192,16 @@ export interface ErasureResult {
 /**
  * What caller verification keeps about the customer goes with the erasure: enrolled answers
  * (hashes of what the customer knows) and biometric templates, which are sealed under data keys
- * of their own (src/verification/biometrics), so the customer's key does not cover them. Consent
- * records stay: they hold ids and times only, and prove what was agreed.
+ * of their own (src/verification/biometrics), so the customer's key does not cover them, and the
+ * words of a lock release. Consent records stay: they hold ids and times only, and prove what was
+ * agreed.
  */
 async function eraseVerificationData(tx: Tx, vault: Vault, tenantId: string, customerId: string): Promise<{ securityAnswers: number; biometricTemplates: number }> {
   const answers = await sql`delete from verification_question_answers where tenant_id = ${tenantId} and customer_id = ${customerId}`.execute(tx);
   const templates = await sql<{ id: string }>`delete from biometric_enrollments where tenant_id = ${tenantId} and customer_id = ${customerId} returning id`.execute(tx);
   for (const { id } of templates.rows) await vault.shred(tx, tenantId, { table: 'biometric_enrollments', id });
+  // An officer's words on releasing a lock may describe the customer's situation.
+  await sql`update verification_locks set release_text = null where tenant_id = ${tenantId} and customer_id = ${customerId}`.execute(tx);
   return { securityAnswers: Number(answers.numAffectedRows ?? 0n), biometricTemplates: templates.rows.length };
 }
 

@@ -16,6 +16,8 @@ export const VerificationErrors = defineErrors('verification', {
   otp_expired: { status: 409, title: 'The code has expired: send a new one' },
   resend_cooldown: { status: 429, title: 'A code was sent moments ago: wait before sending another' },
   customer_locked: { status: 423, title: 'Verification of this customer is locked after too many failures' },
+  not_locked: { status: 409, title: 'Verification of this customer is not locked' },
+  invalid_release: { status: 400, title: 'A lock release needs its reason' },
   invalid_settings: { status: 400, title: 'The verification settings are invalid' },
   // Security questions (src/verification/questions/): enrollment and challenges.
   invalid_answers: { status: 400, title: 'The security question answers cannot be enrolled' },

@@ -13,7 +13,7 @@ import { actorOfApiKey, actorOfSession, HANDLER_ROLES, type InteractionActor } f
 import type { Clock } from '../platform/clock.js';
 import { type HttpApp, problemResponses } from '../platform/http.js';
 import { METHOD_IDS } from './levels.js';
-import { OTP_METHODS, VERIFICATION_SCOPE, type VerificationService, type VerificationStatus } from './service.js';
+import { LOCK_RELEASE_REASONS, OTP_METHODS, releaseCustomerLock, VERIFICATION_SCOPE, type VerificationService, type VerificationStatus } from './service.js';
 import { loadVerificationSettings, saveVerificationSettings, verificationSettingsSchema } from './settings.js';
 import { LANGUAGES } from './templates.js';
 import type { DocumentMethod } from './document-method.js';
@@ -222,6 +222,28 @@ export function registerVerificationRoutes(app: HttpApp, deps: VerificationRoute
       const s = await authenticate(request, { roles: ['security_officer', 'tenant_admin'] });
       await db.withTenant(s.tenantId, (tx) => saveVerificationSettings(tx, s.tenantId, request.body, s.agentId, clock.now()));
       return request.body;
+    },
+  );
+
+  app.post(
+    '/v1/verification/locks/:customerId/release',
+    {
+      schema: {
+        tags: TAG,
+        summary: "Release a customer's verification lock early",
+        description:
+          'Security officers only, once the customer proved who they are another way. A reason code, and for `other` at least 10 characters of text (kept with the lock, not copied to the ledger). The failures before the release no longer count toward the next lock; sessions already locked stay locked. Recorded in the ledger (`verification.lockout.release`, the reason as its purpose). 409 `verification.not_locked` when no lock is in force; an unknown customer, or another contact center\'s, is 404 `customers.not_found`.',
+        security: [{ agentSession: [] }, { agentBearer: [] }],
+        params: z.strictObject({ customerId: z.uuid() }),
+        body: z.strictObject({ reason: z.enum(LOCK_RELEASE_REASONS), text: z.string().max(500).optional() }),
+        response: { 200: z.object({ customerId: z.uuid(), releasedAt: z.iso.datetime(), lockedUntil: z.iso.datetime().describe('When the lock would have ended by itself.') }), ...problemResponses(400, 401, 403, 404, 409, 423) },
+      },
+    },
+    async (request) => {
+      const s = await authenticate(request, { roles: ['security_officer'] });
+      const now = clock.now();
+      const released = await db.withTenant(s.tenantId, (tx) => releaseCustomerLock(tx, { tenantId: s.tenantId, agentId: s.agentId, customerId: request.params.customerId, reason: request.body.reason, text: request.body.text, now }));
+      return { customerId: request.params.customerId, releasedAt: now.toISOString(), lockedUntil: released.lockedUntil.toISOString() };
     },
   );
 

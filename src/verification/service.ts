@@ -9,7 +9,7 @@
  */
 import { type ApiKeyScope, AgentErrors } from '../agents/index.js';
 import { announceAlert, type RaisedAlert, raiseAlert } from '../agents/alerts.js';
-import { loadCustomerRecord } from '../customers/index.js';
+import { CustomerErrors, findCustomerById, loadCustomerRecord } from '../customers/index.js';
 import type { Database, Tx } from '../db/index.js';
 import { getInteraction, getInteractionFor, type Interaction, type InteractionActor, InteractionErrors } from '../interactions/index.js';
 import type { LedgerEntryInput } from '../ledger/entry.js';
@@ -40,7 +40,9 @@ import {
   insertCode,
   insertResult,
   insertSession,
+  lockedUntilAt,
   type OtpMethod,
+  releaseLock,
   type SessionRow,
   type SessionState,
   setInteractionLevel,
@@ -176,10 +178,36 @@ function assertUsable(session: SessionRow, interaction: Interaction, now: Date):
 }
 
 async function assertNotLocked(tx: Tx, customerId: string, now: Date): Promise<void> {
-  const lock = await findLock(tx, customerId);
-  if (lock !== undefined && lock.locked_until > now) {
-    throw new AppError(VerificationErrors.customer_locked, { details: { lockedUntil: lock.locked_until.toISOString() }, headers: retryAfter(lock.locked_until.getTime() - now.getTime()) });
+  const until = lockedUntilAt(await findLock(tx, customerId), now);
+  if (until !== null) {
+    throw new AppError(VerificationErrors.customer_locked, { details: { lockedUntil: until.toISOString() }, headers: retryAfter(until.getTime() - now.getTime()) });
   }
+}
+
+export const LOCK_RELEASE_REASONS = ['identity_confirmed_in_person', 'identity_confirmed_by_call_back', 'false_positive', 'other'] as const;
+export type LockReleaseReason = (typeof LOCK_RELEASE_REASONS)[number];
+
+/**
+ * Releases a customer's verification lock before it ends by itself: a security officer's decision
+ * (the customer proved who they are another way), with a reason code and, for `other`, words (at
+ * least 10 characters, kept with the lock, not in the ledger). The failures before the release no
+ * longer count toward the next lock; sessions already locked stay locked (the caller starts a new
+ * one). `verification.not_locked` when there is no lock in force; an unknown customer (or another
+ * tenant's) is `customers.not_found`.
+ */
+export async function releaseCustomerLock(tx: Tx, args: { tenantId: string; agentId: string; customerId: string; reason: LockReleaseReason; text?: string | undefined; now: Date }): Promise<{ lockedUntil: Date }> {
+  const text = args.text?.trim() ?? '';
+  if (args.reason === 'other' && text.length < 10) throw new AppError(VerificationErrors.invalid_release, { detail: 'For "other", say why in at least 10 characters' });
+  if ((await findCustomerById(tx, args.tenantId, args.customerId)) === undefined) throw new AppError(CustomerErrors.not_found);
+  const lockedUntil = await releaseLock(tx, args.customerId, { at: args.now, by: args.agentId, reason: args.reason, text: text.length > 0 ? text.slice(0, 500) : null });
+  if (lockedUntil === undefined) throw new AppError(VerificationErrors.not_locked);
+  await recordEntry(
+    tx,
+    args.tenantId,
+    { actor: { type: 'agent', id: args.agentId }, action: 'verification.lockout.release', targets: { customer: args.customerId }, purpose: args.reason, details: { minutesLeft: Math.ceil((lockedUntil.getTime() - args.now.getTime()) / 60_000) } },
+    args.now,
+  );
+  return { lockedUntil };
 }
 
 function toOtpMethod(method: MethodId): OtpMethod | undefined {
@@ -203,8 +231,7 @@ async function statusOf(tx: Tx, deps: Pick<VerificationDeps, 'registry'>, sessio
   const results = await findResults(tx, session.id);
   const passed = [...new Set(results.filter((r) => r.passed).map((r) => r.method))];
   const available = await deps.registry.available(tx, { tenantId: session.tenant_id, customerId: session.customer_id });
-  const lock = await findLock(tx, session.customer_id);
-  const lockedUntil = lock !== undefined && lock.locked_until > now ? lock.locked_until : null;
+  const lockedUntil = lockedUntilAt(await findLock(tx, session.customer_id), now);
   const state = effectiveState(session, now);
   const level = session.achieved_level as AssuranceLevel;
   const target = session.target_level as AssuranceLevel;
@@ -252,7 +279,10 @@ async function recordResult(
   const targets = { session: session.id, interaction: session.interaction_id, customer: session.customer_id };
   await recordEntry(tx, session.tenant_id, { actor: ledgerActor(actor), action: 'verification.result', targets, details: { method, passed } }, now);
   if (!passed) {
-    const failures = await countFailuresSince(tx, session.customer_id, new Date(now.getTime() - settings.lockout.windowMinutes * 60_000));
+    // Failures before an officer's release were forgiven with it.
+    const released = (await findLock(tx, session.customer_id))?.released_at ?? null;
+    const windowStart = new Date(now.getTime() - settings.lockout.windowMinutes * 60_000);
+    const failures = await countFailuresSince(tx, session.customer_id, released !== null && released > windowStart ? released : windowStart);
     if (failures < settings.lockout.failures) return { level: session.achieved_level as AssuranceLevel };
     const lockedUntil = new Date(now.getTime() + settings.lockout.lockMinutes * 60_000);
     await upsertLock(tx, { tenant_id: session.tenant_id, customer_id: session.customer_id, locked_at: now, locked_until: lockedUntil, failures });

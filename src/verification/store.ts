@@ -71,6 +71,11 @@ export interface VerificationLocksTable {
   locked_at: Date;
   locked_until: Date;
   failures: number;
+  /** Set when a security officer released the lock early (migration 0017); failures before it no longer count. */
+  released_at: Date | null;
+  released_by: string | null;
+  release_reason: string | null;
+  release_text: string | null;
 }
 
 // A type alias, not an interface: withTables wants an index signature, which only aliases imply.
@@ -132,17 +137,32 @@ export async function findLock(tx: Tx, customerId: string): Promise<Selectable<V
   return withVerificationTables(tx).selectFrom('verification_locks').selectAll().where('customer_id', '=', customerId).executeTakeFirst();
 }
 
-export async function upsertLock(tx: Tx, row: Selectable<VerificationLocksTable>): Promise<void> {
+/** When the lock ends, if it holds at `now`: not ended by itself, not released by an officer. */
+export function lockedUntilAt(lock: Selectable<VerificationLocksTable> | undefined, now: Date): Date | null {
+  return lock !== undefined && lock.released_at === null && lock.locked_until > now ? lock.locked_until : null;
+}
+
+/** Locks the customer (a new lock clears an earlier release). */
+export async function upsertLock(tx: Tx, row: Pick<Selectable<VerificationLocksTable>, 'tenant_id' | 'customer_id' | 'locked_at' | 'locked_until' | 'failures'>): Promise<void> {
+  const released = { released_at: null, released_by: null, release_reason: null, release_text: null };
   await withVerificationTables(tx)
     .insertInto('verification_locks')
-    .values(row)
-    .onConflict((oc) => oc.columns(['tenant_id', 'customer_id']).doUpdateSet({ locked_at: row.locked_at, locked_until: row.locked_until, failures: row.failures }))
+    .values({ ...row, ...released })
+    .onConflict((oc) => oc.columns(['tenant_id', 'customer_id']).doUpdateSet({ locked_at: row.locked_at, locked_until: row.locked_until, failures: row.failures, ...released }))
     .execute();
 }
 
-export async function deleteLock(tx: Tx, customerId: string): Promise<boolean> {
-  const result = await withVerificationTables(tx).deleteFrom('verification_locks').where('customer_id', '=', customerId).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+/** Marks the customer's lock released, if it holds at `at`; returns when it would have ended, or undefined. */
+export async function releaseLock(tx: Tx, customerId: string, release: { at: Date; by: string; reason: string; text: string | null }): Promise<Date | undefined> {
+  const row = await withVerificationTables(tx)
+    .updateTable('verification_locks')
+    .set({ released_at: release.at, released_by: release.by, release_reason: release.reason, release_text: release.text })
+    .where('customer_id', '=', customerId)
+    .where('released_at', 'is', null)
+    .where('locked_until', '>', release.at)
+    .returning('locked_until')
+    .executeTakeFirst();
+  return row?.locked_until;
 }
 
 export async function findActiveCode(tx: Tx, sessionId: string, lock = false): Promise<CodeRow | undefined> {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerification } from '../../src/verification/index.js';
 import { startSmsc, type TestSmsc } from '../channels/smsc.js';
+import { signIn } from '../agents/helpers.js';
 import { createTestApp, type TestApp } from '../helpers/context.js';
 import { api, expectProblem, expectStatus, person, type Reply, UNKNOWN_ID, withoutRequestId } from '../interactions/helpers.js';
 import { actorOfApiKey } from '../../src/interactions/index.js';
@@ -179,6 +180,23 @@ describe('sending through the job table', () => {
   });
 });
 
+/** Wrong codes in session `id`, `perCode` answers on each new code; the last answer. */
+async function failCodes(id: string, perCode: readonly number[], token = person(cc, 'ana').token): Promise<Reply> {
+  let last: Reply | undefined;
+  for (const wrongAnswers of perCode) {
+    t.clock.advance(61_000);
+    expectStatus(await call('POST', `/v1/verifications/${id}/codes`, token, { method: 'otp_sms' }), 202);
+    const code = await smsCode();
+    const bad = code.split('').map((d) => String((Number(d) + 3) % 10)).join('');
+    for (let i = 0; i < wrongAnswers; i += 1) {
+      last = await call('POST', `/v1/verifications/${id}/codes/check`, token, { code: bad });
+      expectStatus(last, 200);
+    }
+  }
+  if (last === undefined) throw new Error('no answer');
+  return last;
+}
+
 describe('lockout', () => {
   it('locks verification of the customer after too many failures, with an alert and ledger entries', async () => {
     const ana = person(cc, 'ana');
@@ -186,18 +204,7 @@ describe('lockout', () => {
     const id = String((await call('POST', '/v1/verifications', ana.token, { interactionId: interaction })).body.id);
     // Six failures lock (this suite's setting): five wrong answers exhaust a first code, one more
     // on a second code is the sixth.
-    let last: Reply | undefined;
-    for (const wrongAnswers of [5, 1]) {
-      t.clock.advance(61_000);
-      expectStatus(await call('POST', `/v1/verifications/${id}/codes`, ana.token, { method: 'otp_sms' }), 202);
-      const code = await smsCode();
-      const bad = code.split('').map((d) => String((Number(d) + 3) % 10)).join('');
-      for (let i = 0; i < wrongAnswers; i += 1) {
-        last = await call('POST', `/v1/verifications/${id}/codes/check`, ana.token, { code: bad });
-        expectStatus(last, 200);
-      }
-    }
-    if (last === undefined) throw new Error('no answer');
+    const last = await failCodes(id, [5, 1]);
     expect(last.body.passed).toBe(false);
     const status = last.body.status as { state: string; lockedUntil: string | null };
     expect(status.state).toBe('locked');
@@ -219,6 +226,58 @@ describe('lockout', () => {
     // The lock ends by itself (the IVR's key: agent sessions idle-lock over half an hour).
     t.clock.advance(31 * 60_000);
     expectStatus(await call('POST', '/v1/verifications', cc.verifierKey, { interactionId: again }), 201);
+  });
+
+  it('a security officer releases a lock early, with a reason; the failures before it no longer count', async () => {
+    // Past the window of the test above: its failures count no more. Everyone signs in again
+    // (sessions idle-lock after half an hour).
+    t.clock.advance(61 * 60_000);
+    const again = async (name: string) => ({ ...person(cc, name), token: await signIn(t, cc.slug, person(cc, name).email, person(cc, name).secret) });
+    const ana = await again('ana');
+    const sec = await again('sec');
+    const sup = await again('sup');
+    const release = (token: string, payload: object, customerId = cc.customerId) => call('POST', `/v1/verification/locks/${customerId}/release`, token, payload);
+    const session = async () => {
+      const interaction = await openInteraction(t, cc, cc.customerId, { agentId: ana.agentId });
+      return call('POST', '/v1/verifications', ana.token, { interactionId: interaction });
+    };
+    expectProblem(await release(sec.token, { reason: 'false_positive' }), 409, 'verification.not_locked');
+    const first = await session();
+    expectStatus(first, 201);
+    expect((await failCodes(String(first.body.id), [5, 1], ana.token)).body.status).toMatchObject({ state: 'locked' });
+    expectProblem(await session(), 423, 'verification.customer_locked');
+
+    // Only security officers; a reason, with words for "other"; one answer for unknown and foreign customers.
+    expectProblem(await release(ana.token, { reason: 'false_positive' }), 403, 'agents.forbidden');
+    expectProblem(await release(sup.token, { reason: 'false_positive' }), 403, 'agents.forbidden');
+    expectProblem(await release(sec.token, { reason: 'because' }), 400, 'request.invalid');
+    expectProblem(await release(sec.token, { reason: 'other', text: 'short' }), 400, 'verification.invalid_release');
+    const unknown = await release(sec.token, { reason: 'false_positive' }, UNKNOWN_ID);
+    expectProblem(unknown, 404, 'customers.not_found');
+    const foreign = await release(sec.token, { reason: 'false_positive' }, other.customerId);
+    expect(withoutRequestId(foreign)).toEqual(withoutRequestId(unknown));
+
+    const released = await release(sec.token, { reason: 'identity_confirmed_by_call_back' });
+    expectStatus(released, 200);
+    expect(released.body).toMatchObject({ customerId: cc.customerId, releasedAt: t.clock.now().toISOString() });
+    expect(new Date(String(released.body.lockedUntil)).getTime()).toBeGreaterThan(t.clock.now().getTime());
+    expectProblem(await release(sec.token, { reason: 'identity_confirmed_by_call_back' }), 409, 'verification.not_locked');
+
+    // A new session opens, and one failure (the seventh in the window) does not lock again...
+    const second = await session();
+    expectStatus(second, 201);
+    expect((await failCodes(String(second.body.id), [1], ana.token)).body.status).toMatchObject({ state: 'open', lockedUntil: null });
+    // ...but six after the release do.
+    expect((await failCodes(String(second.body.id), [4, 1], ana.token)).body.status).toMatchObject({ state: 'locked' });
+    expectProblem(await session(), 423, 'verification.customer_locked');
+
+    await t.ctx.ledger.sequenceAll(cc.tenantId);
+    const entries = await t.ctx.db.withTenant(cc.tenantId, (tx) => tx.selectFrom('ledger_entries').select('entry').where('action', '=', 'verification.lockout.release').execute());
+    expect(entries.map((e) => JSON.parse(e.entry) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ actor: { type: 'agent', id: sec.agentId }, targets: { customer: cc.customerId }, purpose: 'identity_confirmed_by_call_back' }),
+    ]);
+    // Released for the rest of this suite.
+    expectStatus(await release(sec.token, { reason: 'other', text: 'end of the lockout test' }), 200);
   });
 });
 

@@ -116,7 +116,7 @@ export const EMAIL = 'lucia.cliente@example.com';
 
 /** A contact center whose first customer has a phone and an email on file (the others only a phone). */
 export async function verificationCenter(t: TestApp, slug: string): Promise<ContactCenter & { customerId: string; verifierKey: string }> {
-  const cc = await contactCenter(t, slug, { ana: 'agent', bea: 'agent', sup: 'supervisor' }, 0);
+  const cc = await contactCenter(t, slug, { ana: 'agent', bea: 'agent', sup: 'supervisor', sec: 'security_officer' }, 0);
   const customerId = await t.ctx.db.withTenant(cc.tenantId, async (tx) => {
     const created = await createCustomer(tx, { vault: t.ctx.vault }, cc.tenantId, { customerNumber: `${slug.toUpperCase()}-1`, fields: { full_name: 'Lucía Cliente', phone: PHONE, email: EMAIL } }, { type: 'system', id: 'test' }, t.clock.now());
     return created.id;
