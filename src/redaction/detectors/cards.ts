@@ -4,9 +4,9 @@
  * far more often something else.
  */
 import { luhnValid } from '../../documents/index.js';
-import { CARD_CUES, CVV_CUES, EXPIRY_CUES, REFERENCE_CUES } from '../cues.js';
-import { cueAfter, cueBefore } from '../text.js';
-import { type Chunk, type DetectContext, emit, hasDigits, joinGroups, sepsIn } from './chunks.js';
+import { CARD_CUES, CVV_CUES, EXPIRY_CUES, PHONE_CUES, REFERENCE_CUES } from '../cues.js';
+import { cueAfter, cueBefore, isAlnumCode, isDigitCode } from '../text.js';
+import { afterLineBreak, type Chunk, type DetectContext, emit, hasDigits, isLineBreakGap, joinGroups, opensLine, sepsIn } from './chunks.js';
 
 /**
  * Whether `digits` lies in a known issuer range with a length that range issues (ISO/IEC 7812
@@ -53,7 +53,39 @@ export function isCardNumber(digits: string): boolean {
 const CARD_SEPS = [' ', '-', ' - ', '  '];
 
 export function detectCards(ctx: DetectContext): void {
-  for (const ch of ctx.chunks) detectCardInChunk(ctx, ch);
+  const chunks = ctx.chunks;
+  // The first group of the previous chunk that no card took, or -1: where a card wrapped onto the
+  // next line would start.
+  let open = -1;
+  for (let i = 0; i <= chunks.length; i++) {
+    const ch = chunks[i];
+    const next = ch === undefined ? -1 : detectCardInChunk(ctx, ch);
+    if (open >= 0) {
+      const prev = chunks[i - 1] as Chunk;
+      const after = afterLineBreak(ctx.s.codes, prev.end);
+      // A card that starts this line on its own is never the end of one from the line above.
+      if (ch !== undefined && after === ch.start) {
+        if (next === 0) detectWrappedCard(ctx, prev, open, ch);
+      } else if (after >= 0) {
+        const tail = shortTail(ctx, after);
+        if (tail !== null) detectWrappedCard(ctx, prev, open, tail);
+      }
+    }
+    open = ch !== undefined && next < ch.groups.length ? next : -1;
+  }
+}
+
+/**
+ * One or two digits standing alone at `pos`, as a chunk: scanChunks skips such numbers (no
+ * detector wants them alone), but they can be the last group of a 13, 14, 17 or 18-digit card
+ * printed in fours and wrapped before it.
+ */
+function shortTail(ctx: DetectContext, pos: number): Chunk | null {
+  const codes = ctx.s.codes;
+  let end = pos;
+  while (end < codes.length && end - pos < 3 && isDigitCode(codes[end] as number)) end++;
+  if (end === pos || end - pos > 2 || (end < codes.length && isAlnumCode(codes[end] as number))) return null;
+  return { start: pos, end, prefixStart: pos, plus: false, groupStart: [pos], groupEnd: [end], groups: [ctx.s.folded.slice(pos, end)], seps: [''], suffix: null, gluedLeft: false, gluedRight: false };
 }
 
 /**
@@ -63,10 +95,10 @@ export function detectCards(ctx: DetectContext): void {
  * 19-digit order number whose first 16 digits happen to pass), a whole chunk never is: a valid
  * card number after "order" is still a card number, and missing it is the costlier mistake.
  */
-function detectCardInChunk(ctx: DetectContext, ch: Chunk): void {
+function detectCardInChunk(ctx: DetectContext, ch: Chunk): number {
   const last = ch.groups.length - 1;
   // No card has fewer than 13 digits; most chunks (amounts, times, short ids) stop here.
-  if (!hasDigits(ch, 0, 13)) return;
+  if (!hasDigits(ch, 0, 13)) return 0;
   // Looked up once, and only when a window that is not the whole chunk passes the cheap tests.
   let reference: boolean | undefined;
   let g = 0;
@@ -91,8 +123,88 @@ function detectCardInChunk(ctx: DetectContext, ch: Chunk): void {
       const cue = cueBefore(ctx.s, start, CARD_CUES[ctx.lang], 8, 100);
       emit(ctx, 'CARD_NUMBER', start, ch.groupEnd[best] as number, cue || uniform ? 0.99 : 0.95, 'card:iin+luhn');
       g = best + 1;
-    } else return;
+    } else return g;
   }
+  return g;
+}
+
+/**
+ * A card number cut by one line break (hard-wrapped e-mail, a text file, a transcript line):
+ * `a` ends a line, `b` opens the next, and the text between is one line break (chunks.ts,
+ * isLineBreakGap: blanks, CR LF, a quote prefix `> `; never a blank line). The groups from
+ * `a.groups[g]` to the end of `a`, then the first groups of `b`, are joined only when together
+ * they are written the way cards are printed: groups of four (the last one shorter for 13 and 19
+ * digits) or 4-6-5 / 4-6-4 (Amex, Diners), so every group before the break is a whole group. A
+ * wrapper cuts a line at a space, so that is what a wrapped card looks like; two numbers that
+ * merely sit on consecutive lines rarely are, and are kept apart by these rules:
+ *
+ * - the part before the break must follow other text on its line: a number that opens its line
+ *   is a list item or a form value (order numbers one per line), which no wrapper produces;
+ * - no reference or phone word before it (pedido, order, tel...) unless a card word is there too;
+ * - the digits on each side are a number of their own: not the tail of a decimal or a time before
+ *   the break (`12,4111`), and after it they end at a blank or where the digits end, not inside a
+ *   date, an amount or a time (`2025-03-15`, `1.111,50`, `1111:30`);
+ * - the window spans the break (at least one group on each side) and is checked as a whole:
+ *   issuer range and length, Luhn; longest first, like a window on one line.
+ *
+ * The caller only asks when no card on one line took the end of `a` or the start of `b`: a complete
+ * card is never lengthened by the line that follows it (a CVV or a date on the next line).
+ */
+function detectWrappedCard(ctx: DetectContext, a: Chunk, g: number, b: Chunk): void {
+  const codes = ctx.s.codes;
+  if (b.prefixStart !== b.start || b.gluedLeft || a.plus || a.gluedRight || !isLineBreakGap(codes, a.end, b.start)) return;
+  const lastA = a.groups.length - 1;
+  const onFirst = lastA - g + 1;
+  // Groups before the break: all of four digits, or 4-6 (Amex, Diners); never more than 16 digits.
+  let fours = onFirst <= 4;
+  let digits = 0;
+  for (let k = g; k <= lastA; k++) {
+    const len = (a.groups[k] as string).length;
+    if (len !== 4) fours = false;
+    if (k > g && !CARD_SEPS.includes(a.seps[k] as string)) return;
+    digits += len;
+  }
+  // Groups still missing after the break for 4-6-5 / 4-6-4: one (4-6 before it), two (4 before
+  // it), or 0 when the groups before the break are not an Amex or Diners start.
+  const firstLen = (a.groups[g] as string).length;
+  const amexAfter = firstLen === 4 && onFirst === 2 && (a.groups[g + 1] as string).length === 6 ? 1 : firstLen === 4 && onFirst === 1 ? 2 : 0;
+  if (!fours && amexAfter === 0) return;
+  if (g === 0 && (a.gluedLeft || opensLine(codes, a.start) || numberPartAt(codes, a.start - 1, a.start - 2))) return;
+  const lastB = b.groups.length - 1;
+  let best = -1;
+  let run4 = fours;
+  let total = digits;
+  for (let j = 0; j <= lastB; j++) {
+    if (j > 0 && !CARD_SEPS.includes(b.seps[j] as string)) break;
+    const len = (b.groups[j] as string).length;
+    total += len;
+    if (total > 19) break;
+    // 4-6 | 5 or 4 | 6 5: the Amex and Diners layouts with the break after either group.
+    const amex = (amexAfter === 1 && j === 0 && (len === 5 || len === 4)) || (amexAfter === 2 && j === 1 && (b.groups[0] as string).length === 6 && (len === 5 || len === 4));
+    if (((run4 && len <= 4) || amex) && total >= 13 && endsNumber(codes, b, j) && isCardNumber(joinGroups(a, g, lastA) + joinGroups(b, 0, j))) best = j;
+    run4 = run4 && len === 4;
+    if (!run4 && amexAfter === 0) break;
+  }
+  if (best < 0) return;
+  const s = ctx.s;
+  const start = a.groupStart[g] as number;
+  const cue = cueBefore(s, start, CARD_CUES[ctx.lang], 8, 100);
+  if (!cue && (cueBefore(s, start, REFERENCE_CUES[ctx.lang], 4, 40) || cueBefore(s, start, PHONE_CUES[ctx.lang], 3, 30))) return;
+  const uniform = (sepsIn(a, g, lastA, [' ']) && sepsIn(b, 0, best, [' '])) || (sepsIn(a, g, lastA, ['-']) && sepsIn(b, 0, best, ['-']));
+  emit(ctx, 'CARD_NUMBER', start, b.groupEnd[best] as number, cue || uniform ? 0.99 : 0.95, 'card:iin+luhn+wrapped');
+}
+
+/** Whether codes[at] is `,`, `.` or `:` with a digit at `digit`: a decimal or time goes on. */
+function numberPartAt(codes: Uint16Array, at: number, digit: number): boolean {
+  if (at < 0 || digit < 0 || digit >= codes.length) return false;
+  const c = codes[at] as number;
+  return (c === 44 || c === 46 || c === 58) && isDigitCode(codes[digit] as number);
+}
+
+/** Whether the digits of `b` can end after group j: at a blank, or at b's end unless a decimal or time part follows. */
+function endsNumber(codes: Uint16Array, b: Chunk, j: number): boolean {
+  if (j < b.groups.length - 1) return (b.seps[j + 1] as string).charCodeAt(0) === 32;
+  return !b.gluedRight && !numberPartAt(codes, b.end, b.end + 1);
 }
 
 /** Security codes (3-4 digits) and expiry dates (MM/YY, MM/YYYY, MM-YY) after a context word. */

@@ -180,6 +180,61 @@ export function shape(ch: Chunk, from: number, to: number): string {
   return out;
 }
 
+/**
+ * Longest text between two digit groups that can still be one line break: trailing blanks, CR LF,
+ * indentation and a few levels of e-mail quoting (`> > `). Anything longer is layout (a table
+ * column, a form), not a wrapped line.
+ */
+export const MAX_LINE_BREAK_GAP = 16;
+
+/** Skips e-mail quote markers (`>`, `>>`, `> > `) and the blanks after them, from `i`. */
+function skipQuotePrefix(codes: Uint16Array, i: number, to: number): number {
+  while (i < to && codes[i] === 62) {
+    i++;
+    while (i < to && codes[i] === 32) i++;
+  }
+  return i;
+}
+
+/**
+ * Whether codes[from, to) is exactly one line break: blanks, an optional CR, one LF, then blanks
+ * and an optional quote prefix (`> `, `>> `) on the new line. Two LFs (a paragraph break, quoted or
+ * not) never are. Tabs and every other blank are folded to U+0020 (text.ts), U+2028 and NEL to LF.
+ */
+export function isLineBreakGap(codes: Uint16Array, from: number, to: number): boolean {
+  return to - from <= MAX_LINE_BREAK_GAP && afterLineBreak(codes, from) === to;
+}
+
+/** Where the text after a line break that starts at `from` begins (see isLineBreakGap), or -1. */
+export function afterLineBreak(codes: Uint16Array, from: number): number {
+  const to = Math.min(codes.length, from + MAX_LINE_BREAK_GAP);
+  let i = from;
+  while (i < to && codes[i] === 32) i++;
+  if (i < to && codes[i] === 13) i++;
+  if (i >= to || codes[i] !== 10) return -1;
+  i++;
+  while (i < to && codes[i] === 32) i++;
+  i = skipQuotePrefix(codes, i, to);
+  // Stopped by the bound on a blank or a `>`: the gap is longer than a line break, and what is
+  // returned is not the start of a number, which is what callers look for.
+  return i < codes.length ? i : -1;
+}
+
+/**
+ * Whether nothing but blanks and an e-mail quote prefix stands between the start of the line and
+ * `pos`: a number there opens its line (a list item, a form value), it is not the end of a
+ * sentence that a wrapper cut. More than {@link MAX_LINE_BREAK_GAP} blanks and markers count as
+ * opening the line too: that much white space is layout (columns, indentation), not prose.
+ */
+export function opensLine(codes: Uint16Array, pos: number): boolean {
+  const limit = Math.max(0, pos - MAX_LINE_BREAK_GAP);
+  let i = pos;
+  while (i > limit && (codes[i - 1] === 32 || codes[i - 1] === 62)) i--;
+  if (i === 0 || i === limit) return true;
+  const c = codes[i - 1] as number;
+  return c === 10 || c === 13;
+}
+
 export function emit(ctx: DetectContext, type: Span['type'], start: number, end: number, confidence: number, rule: string): void {
   ctx.out.push({ type, start, end, confidence, rule });
 }

@@ -6,7 +6,7 @@
 import { isValidBic, isValidCurp, isValidIban, isValidNie } from '../../documents/index.js';
 import { BIC_CUES, PASSPORT_CUES } from '../cues.js';
 import { cueBefore, isDigitCode, type ScanText, TOK_ALL_CAPS, TOK_DIGIT, TOK_LETTER, tokenText } from '../text.js';
-import { type DetectContext, emit } from './chunks.js';
+import { type DetectContext, emit, isLineBreakGap } from './chunks.js';
 
 function isLetter(c: number): boolean {
   return c >= 97 && c <= 122;
@@ -118,23 +118,42 @@ function passportLike(w: string): boolean {
   return digits >= 5;
 }
 
-/** Returns the last token of the IBAN found at token t, or -1. */
+/**
+ * Returns the last token of the IBAN found at token t, or -1.
+ *
+ * The print format (groups of four, ISO 13616) is long enough to be cut by a wrapped line: one
+ * line break (chunks.ts, isLineBreakGap) joins two groups when every group before it has four
+ * characters. Nothing else is needed to keep unrelated text out: the result must still have the
+ * country's exact length and pass mod 97, and the longest valid prefix wins, so a word on the next
+ * line never extends an IBAN that ends its line.
+ */
 function matchIban(ctx: DetectContext, t: number): number {
   const s = ctx.s;
   let compact = tokenText(s, t);
   const ends: { t: number; compact: string }[] = [{ t, compact }];
   let u = t;
-  while (compact.length < 34 && joinedBy(s, u, ' -')) {
+  let fours = compact.length === 4;
+  let wrapped = false;
+  // The first token after the line break, if one was crossed.
+  let nextLine = s.tokenCount;
+  for (;;) {
+    if (compact.length >= 34 || u + 1 >= s.tokenCount) break;
+    if (!joinedBy(s, u, ' -')) {
+      if (wrapped || !fours || !isLineBreakGap(s.codes, s.tokEnd[u] as number, s.tokStart[u + 1] as number)) break;
+      wrapped = true;
+      nextLine = u + 1;
+    }
     const next = tokenText(s, u + 1);
     if (next.length > 34 - compact.length) break;
     compact += next;
+    fours = fours && next.length === 4;
     u++;
     ends.push({ t: u, compact });
   }
   for (let k = ends.length - 1; k >= 0; k--) {
     const e = ends[k] as { t: number; compact: string };
     if (e.compact.length >= 15 && isValidIban(e.compact.toUpperCase())) {
-      emit(ctx, 'IBAN', s.tokStart[t] as number, s.tokEnd[e.t] as number, 0.99, 'iban:mod97');
+      emit(ctx, 'IBAN', s.tokStart[t] as number, s.tokEnd[e.t] as number, 0.99, e.t >= nextLine ? 'iban:mod97+wrapped' : 'iban:mod97');
       return e.t;
     }
   }

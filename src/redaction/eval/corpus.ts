@@ -621,6 +621,101 @@ function dialogue(r: Prng, lang: Language, style: Style, id: string, bank: Recor
   return { id, language: lang, style, text: b.build(), gold: b.gold, negatives: b.negatives };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Hard-wrapped e-mails: a card number cut by the line break of a wrapper (72 columns, CR LF, a
+// reply's quote prefix), next to numbers that must stay apart although they sit on consecutive
+// lines and would pass the card checks if joined.
+
+const WRAP_LEAD: Record<Language, readonly string[]> = {
+  es: ['Buenas tardes, el cargo de ayer sigue sin aparecer; les paso otra vez la tarjeta', 'Como me pidieron por teléfono, el número completo de mi tarjeta de crédito es', 'Perdón por la demora, les confirmo que pagué con la tarjeta'],
+  pt: ['Boa tarde, a cobrança de ontem ainda não apareceu; passo de novo o cartão', 'Conforme pedido por telefone, o número completo do meu cartão de crédito é', 'Desculpem a demora, confirmo que paguei com o cartão'],
+  en: ["Good afternoon, yesterday's charge still has not shown up; here is the card again:", 'As you asked on the phone, the full number of my credit card is', 'Sorry for the delay, I confirm that I paid with the card'],
+};
+const WRAP_TAIL: Record<Language, readonly string[]> = {
+  es: [' y el titular soy yo.', ', gracias.', '. Quedo atento.'],
+  pt: [' e o titular sou eu.', ', obrigado.', '. Fico no aguardo.'],
+  en: [' and I am the holder.', ', thanks.', '. Looking forward to your reply.'],
+};
+const WRAP_LIST: Record<Language, readonly [string, string, string]> = {
+  es: ['Mis pedidos pendientes:', 'Códigos de recogida:', 'Mi pedido'],
+  pt: ['Meus pedidos pendentes:', 'Códigos de retirada:', 'Meu pedido'],
+  en: ['My open orders:', 'Pickup codes:', 'My order'],
+};
+
+/** A 16-digit card number: cut into groups, what the hard negatives below are made of. */
+function cardDigits(r: Prng): string {
+  for (;;) {
+    const d = cardNumber(r, r.pick(['visa', 'mastercard', 'discover'])).digits;
+    if (d.length === 16) return d;
+  }
+}
+
+/** One e-mail with a wrapped card number (gold) and numbers one per line (hard negatives). */
+function wrappedSample(r: Prng, lang: Language, id: string): Sample {
+  const b = new Builder();
+  const eol = r.chance(0.3) ? '\r\n' : '\n';
+  const quoted = r.chance(0.35);
+  const q = quoted ? r.pick(['> ', '>> ', '> > ']) : '';
+  b.text(lang === 'en' ? `Subject: payment${eol}${eol}` : lang === 'pt' ? `Assunto: pagamento${eol}${eol}` : `Asunto: pago${eol}${eol}`);
+  if (quoted) b.text(lang === 'en' ? `On Monday, the bank wrote:${eol}` : lang === 'pt' ? `Na segunda-feira, o banco escreveu:${eol}` : `El lunes, el banco escribió:${eol}`);
+  // The card, space-separated as printed, broken at one of its spaces the way a wrapper breaks.
+  const card = formatCard(r, cardNumber(r, r.pick(['visa', 'visa', 'mastercard', 'mastercard2', 'amex', 'diners', 'discover', 'elo', 'jcb'])).digits, 'space');
+  const spaces: number[] = [];
+  for (let i = 0; i < card.length; i++) if (card[i] === ' ') spaces.push(i);
+  const cut = r.pick(spaces);
+  const brk = `${r.pick(['', '', ' '])}${eol}${q}`;
+  b.text(`${q}${r.pick(WRAP_LEAD[lang])} `);
+  b.entity('CARD_NUMBER', card.slice(0, cut) + brk + card.slice(cut + 1));
+  b.text(`${r.pick(WRAP_TAIL[lang])}${eol}${eol}`);
+  const [orders, codes, order] = WRAP_LIST[lang];
+  switch (r.int(0, 3)) {
+    case 0: {
+      // Order numbers written 4 + 4, one per line: each pair of lines is a valid card number.
+      b.text(`${orders}${eol}`);
+      for (let k = 0; k < 2; k++) {
+        const d = cardDigits(r);
+        b.negative('order', `${d.slice(0, 4)} ${d.slice(4, 8)}`);
+        b.text(eol);
+        b.negative('order', `${d.slice(8, 12)} ${d.slice(12)}`);
+        b.text(eol);
+      }
+      break;
+    }
+    case 1: {
+      // Four-digit codes one per line: together, a valid card number.
+      b.text(`${codes}${eol}`);
+      const d = cardDigits(r);
+      for (let k = 0; k < 16; k += 4) {
+        b.negative('ticket', d.slice(k, k + 4));
+        b.text(eol);
+      }
+      break;
+    }
+    case 2: {
+      // An order number after its name, its last groups on the next line: refused after "pedido".
+      const d = cardDigits(r);
+      b.text(`${order} `);
+      b.negative('order', `${d.slice(0, 4)} ${d.slice(4, 8)}`);
+      b.text(eol);
+      b.negative('order', `${d.slice(8, 12)} ${d.slice(12)}`);
+      b.text(r.pick([' ok.', '.', '']) + eol);
+      break;
+    }
+    default: {
+      // A whole card on one line, then a date or an amount on the next: nothing is lengthened.
+      b.text(`${q}${r.pick(WRAP_LEAD[lang])} `);
+      b.entity('CARD_NUMBER', formatCard(r, cardDigits(r), 'space'));
+      b.text(eol + q);
+      b.negative(r.chance(0.5) ? 'date' : 'amount', r.chance(0.5) ? date(r, lang, 2023, 2026) : negative(r, lang, 'amount'));
+      b.text(eol);
+    }
+  }
+  b.text(lang === 'en' ? `${eol}Best regards,${eol}` : lang === 'pt' ? `${eol}Atenciosamente,${eol}` : `${eol}Saludos,${eol}`);
+  b.entity('PERSON_NAME', fullName(r, lang));
+  b.text(eol);
+  return { id, language: lang, style: 'email', text: b.build(), gold: b.gold, negatives: b.negatives };
+}
+
 export interface CorpusOptions {
   seed?: number;
   /** `dev`: the templates the detectors were tuned on; `heldout`: those they never were. */
@@ -631,7 +726,10 @@ export interface CorpusOptions {
 
 export const DEFAULT_SEED = 20260524;
 
-/** The corpus: `perLanguage` samples in each of es, pt, en (60% chat, 25% transcript, 15% e-mail). */
+/**
+ * The corpus: `perLanguage` samples in each of es, pt, en (60% chat, 25% transcript, 15% e-mail);
+ * the dev split also ends with `perLanguage / 50` hard-wrapped e-mails per language (see above).
+ */
 export function generateCorpus(options: CorpusOptions = {}): Sample[] {
   const split = options.split ?? 'heldout';
   // The held-out split also draws its values from another stream.
@@ -644,6 +742,15 @@ export function generateCorpus(options: CorpusOptions = {}): Sample[] {
       const x = r.next();
       const style: Style = x < 0.6 ? 'chat' : x < 0.85 ? 'transcript' : 'email';
       out.push(dialogue(r, lang, style, `${split}-${lang}-${String(i).padStart(4, '0')}`, bank));
+    }
+  }
+  if (split === 'dev') {
+    // Written together with the detector rule they exercise, so dev, not held-out; drawn from their
+    // own stream and appended, so the samples above are the same as before they existed.
+    const w = new Prng((options.seed ?? DEFAULT_SEED) + 104729);
+    const count = Math.max(1, Math.round(per / 50));
+    for (const lang of ['es', 'pt', 'en'] as const) {
+      for (let i = 0; i < count; i++) out.push(wrappedSample(w, lang, `${split}-${lang}-wrapped-${String(i).padStart(2, '0')}`));
     }
   }
   return out;
