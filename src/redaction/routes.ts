@@ -10,7 +10,7 @@ import type { Database, Tx } from '../db/index.js';
 import type { LedgerEntryInput } from '../ledger/entry.js';
 import { recordEntry } from '../ledger/record.js';
 import type { Clock } from '../platform/clock.js';
-import { AppError } from '../platform/errors.js';
+import { AppError, isAppError } from '../platform/errors.js';
 import { type HttpApp, problemResponses } from '../platform/http.js';
 import { newId } from '../platform/ids.js';
 import type { Vault } from '../vault/index.js';
@@ -189,7 +189,7 @@ export function registerRedactionRoutes(app: HttpApp, deps: RedactionRouteDeps):
         tags: ['redaction'],
         summary: 'Decrypt one value the encrypt operator sealed',
         description:
-          'Security officers only, with a reason code and a written justification (10–1000 characters, kept by Custodia, not copied to the ledger). `value` is one `<TYPE:enc:…>` as it appears in redacted text. Every use is in the ledger (`redaction.decrypt`, with the reason as its purpose). Anything that does not open in this contact center (malformed, altered, another contact center\'s, shredded) is 404 `redaction.not_decryptable`.',
+          'Security officers only, with a reason code and a written justification (10–1000 characters, kept by Custodia, not copied to the ledger). `value` is one `<TYPE:enc:…>` as it appears in redacted text. Every use is in the ledger (`redaction.decrypt`, with the reason as its purpose). Anything that does not open in this contact center (malformed, altered, another contact center\'s, shredded) is 404 `redaction.not_decryptable`, and the attempt is in the ledger too (`redaction.decrypt.refused`).',
         security: sessionSecurity,
         body: z.strictObject({ value: z.string().min(1).max(8192), reason: z.enum(DECRYPT_REASONS), justification: z.string().trim().min(10).max(1000) }),
         response: { 200: z.object({ type: z.string(), value: z.string(), interactionId: z.uuid().nullable() }), ...problemResponses(400, 401, 403, 404, 423) },
@@ -198,6 +198,16 @@ export function registerRedactionRoutes(app: HttpApp, deps: RedactionRouteDeps):
     async (request) => {
       const s = await authenticate(request, { roles: ['security_officer'] });
       const now = clock.now();
+      const refused = async (error: unknown): Promise<never> => {
+        // A value that does not open (altered, another contact center's, shredded) may be someone
+        // probing: the attempt is recorded on its own, since the request's transaction rolled back.
+        if (isAppError(error) && error.code === 'redaction.not_decryptable') {
+          await db.withTenant(s.tenantId, (tx) =>
+            recordEntry(tx, s.tenantId, { actor: { type: 'agent', id: s.agentId }, action: 'redaction.decrypt.refused', targets: {}, purpose: request.body.reason, requestId: request.id, details: { cause: 'not_decryptable' } }, now),
+          );
+        }
+        throw error;
+      };
       return db.withTenant(s.tenantId, async (tx: Tx) => {
         const opened = await decryptValue(tx, vault, s.tenantId, request.body.value);
         const id = newId();
@@ -220,7 +230,7 @@ export function registerRedactionRoutes(app: HttpApp, deps: RedactionRouteDeps):
           now,
         );
         return { type: opened.type, value: opened.value, interactionId: opened.interactionId ?? null };
-      });
+      }).catch(refused);
     },
   );
 }

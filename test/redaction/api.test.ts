@@ -201,8 +201,14 @@ describe('vault-backed operators', () => {
     expectProblem(await ask(person(a, 'olga').token, '<EMAIL:enc:nonsense>'), 404, 'redaction.not_decryptable');
     expectProblem(await ask(person(a, 'olga').token, sealed, 'curiosity'), 400, 'request.invalid');
 
-    const entries = await ledgerOf(t, a.tenantId, 'redaction.decrypt');
+    const entries = (await ledgerOf(t, a.tenantId, 'redaction.decrypt')).filter((e) => e.action === 'redaction.decrypt');
     expect(entries).toHaveLength(1);
+    // Each value that did not open is recorded too (the edited one and the garbage here; the
+    // foreign one in the other contact center's ledger, whose officer tried it): who, why, no value.
+    const refusals = await ledgerOf(t, a.tenantId, 'redaction.decrypt.refused');
+    expect(refusals.map((r) => r.entry)).toEqual([0, 1].map(() => expect.objectContaining({ actor: { type: 'agent', id: person(a, 'olga').agentId }, targets: {}, purpose: 'fraud_investigation', details: { cause: 'not_decryptable' } })));
+    expect((await ledgerOf(t, b.tenantId, 'redaction.decrypt.refused')).map((r) => r.entry.actor)).toEqual([{ type: 'agent', id: person(b, 'olga').agentId }]);
+    for (const r of refusals) expectNoLeak(r.raw, [EMAIL, 'nonsense', sealed.slice(12, 40)]);
     expect(entries[0]?.entry).toMatchObject({ actor: { type: 'agent', id: person(a, 'olga').agentId }, purpose: 'fraud_investigation', details: { entityType: 'email' } });
     expectNoLeak(entries[0]?.raw ?? '', [EMAIL]);
     expect(entries[0]?.raw).not.toContain('chargeback');
