@@ -91,41 +91,81 @@ function shortTail(ctx: DetectContext, pos: number): Chunk | null {
 /**
  * Windows of whole groups are tried from the chunk's first group (and again after each card found),
  * longest first: "4111 1111 1111 1111 123" (a card, then its CVV) gives the card. A window that is
- * not the whole chunk is refused after a reference word ("pedido 3806 9619 6003 4638 713" is a
- * 19-digit order number whose first 16 digits happen to pass), a whole chunk never is: a valid
- * card number after "order" is still a card number, and missing it is the costlier mistake.
+ * not the whole chunk is refused after a reference word unless a card word is there too ("pedido
+ * 3806 9619 6003 4638 713" is a 19-digit order number whose first 16 digits happen to pass); a
+ * whole chunk never is: a valid card number after "order" is still a card number, and missing it
+ * is the costlier mistake.
+ *
+ * A card may also start one group later, after one number of its own on the same line ("pagué 12
+ * 4111 1111 1111 1111", "nº 3 4111-1111-1111-1111", a year, an amount, a CVV). Only one group: a
+ * window further in is the middle of a longer grouped number. That later start is tried when no
+ * window from the first group is valid, or when the first group is shorter than four digits (cards
+ * are printed from a group of four or more, so "6 4111 1111 1111" passing Luhn by chance is the
+ * smaller number's digits, not the card's). It is refused where the chunk is itself one code: a
+ * `+` number, glued to a code on its left, joined to the number before by anything but a blank,
+ * or followed by another group of four or more digits (a run of groups of four, an IBAN body); and
+ * after a reference or phone word unless a card word is there too.
  */
 function detectCardInChunk(ctx: DetectContext, ch: Chunk): number {
   const last = ch.groups.length - 1;
   // No card has fewer than 13 digits; most chunks (amounts, times, short ids) stop here.
   if (!hasDigits(ch, 0, 13)) return 0;
-  // Looked up once, and only when a window that is not the whole chunk passes the cheap tests.
-  let reference: boolean | undefined;
+  words.reference = words.phone = words.card = undefined;
   let g = 0;
   while (g <= last) {
-    let total = 0;
-    let best = -1;
-    for (let j = g; j <= last; j++) {
-      total += (ch.groups[j] as string).length;
-      if (total > 19) break;
-      if (j > g && !CARD_SEPS.includes(ch.seps[j] as string)) break;
-      const whole = g === 0 && j === last;
-      if (total < 13 || (j === last && ch.gluedRight)) continue;
-      if (!whole) {
-        reference ??= cueBefore(ctx.s, ch.start, REFERENCE_CUES[ctx.lang], 4, 40);
-        if (reference) continue;
+    let start = g;
+    let end = longestCard(ctx, ch, g, false);
+    if (g < last && (end < 0 || (ch.groups[g] as string).length < 4)) {
+      const later = longestCard(ctx, ch, g + 1, true);
+      if (later >= 0) {
+        start = g + 1;
+        end = later;
       }
-      if (isCardNumber(joinGroups(ch, g, j))) best = j;
     }
-    if (best >= 0) {
-      const start = ch.groupStart[g] as number;
-      const uniform = sepsIn(ch, g, best, [' ']) || sepsIn(ch, g, best, ['-']);
-      const cue = cueBefore(ctx.s, start, CARD_CUES[ctx.lang], 8, 100);
-      emit(ctx, 'CARD_NUMBER', start, ch.groupEnd[best] as number, cue || uniform ? 0.99 : 0.95, 'card:iin+luhn');
-      g = best + 1;
-    } else return g;
+    if (end < 0) return g;
+    const from = ch.groupStart[start] as number;
+    const uniform = sepsIn(ch, start, end, [' ']) || sepsIn(ch, start, end, ['-']);
+    const cue = cueBefore(ctx.s, from, CARD_CUES[ctx.lang], 8, 100);
+    emit(ctx, 'CARD_NUMBER', from, ch.groupEnd[end] as number, cue || uniform ? 0.99 : 0.95, 'card:iin+luhn');
+    g = end + 1;
   }
   return g;
+}
+
+/**
+ * Context words before the chunk detectCardInChunk is on: looked up once each, and only for a valid
+ * window that is not the whole chunk. Module state rather than closures over that function's locals,
+ * which cost a measurable share of detect() on texts full of long numbers.
+ */
+const words: { reference: boolean | undefined; phone: boolean | undefined; card: boolean | undefined } = { reference: undefined, phone: undefined, card: undefined };
+
+/** Whether a window that is not the whole chunk is refused by the words before the chunk. */
+function refusedByWords(ctx: DetectContext, ch: Chunk, inner: boolean): boolean {
+  words.reference ??= cueBefore(ctx.s, ch.start, REFERENCE_CUES[ctx.lang], 4, 40);
+  if (!words.reference && inner) words.phone ??= cueBefore(ctx.s, ch.start, PHONE_CUES[ctx.lang], 3, 30);
+  if (!words.reference && !(inner && words.phone === true)) return false;
+  words.card ??= cueBefore(ctx.s, ch.start, CARD_CUES[ctx.lang], 8, 100);
+  return !words.card;
+}
+
+/** The last group of the longest valid window starting at group g, or -1; `inner`: g follows one number of its own. */
+function longestCard(ctx: DetectContext, ch: Chunk, g: number, inner: boolean): number {
+  // Issuer ranges start with 2 to 6 (cardIssuerLengthOk): most starts end here, before any string is built.
+  const first = (ch.groups[g] as string).charCodeAt(0);
+  if (first < 50 || first > 54) return -1;
+  if (inner && (ch.plus || ch.gluedLeft || !(ch.seps[g] as string).includes(' '))) return -1;
+  const last = ch.groups.length - 1;
+  let total = 0;
+  let best = -1;
+  for (let j = g; j <= last; j++) {
+    total += (ch.groups[j] as string).length;
+    if (total > 19) break;
+    if (j > g && !CARD_SEPS.includes(ch.seps[j] as string)) break;
+    if (total < 13 || (j === last && ch.gluedRight)) continue;
+    if (inner && j < last && CARD_SEPS.includes(ch.seps[j + 1] as string) && (ch.groups[j + 1] as string).length >= 4) continue;
+    if (isCardNumber(joinGroups(ch, g, j)) && ((g === 0 && j === last) || !refusedByWords(ctx, ch, inner))) best = j;
+  }
+  return best;
 }
 
 /**

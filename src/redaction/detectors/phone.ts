@@ -3,7 +3,8 @@
  * (full metadata, so the number must match the country's numbering plan, not just its length).
  * International numbers (`+` or `00`) are parsed as such; national ones are tried against the
  * countries of the text's language first (es: ES, MX, CO, AR, CL, PE, US; pt: BR, PT; en: US),
- * then the others, skipping countries whose national numbers never have that many digits.
+ * then the others, skipping countries whose national numbers never have that many digits. A
+ * Peruvian eight-digit number (a Lima landline without its trunk 0) also needs a phone word.
  *
  * The validity answers come from phone-plan.ts, which reproduces the library's checks with its
  * metadata and compiled patterns, and asks the library itself for the inputs it does not model.
@@ -69,7 +70,24 @@ function plausible(country: CountryCode, d: string): boolean {
   }
 }
 
-export function isPhoneNumber(digits: string, international: boolean, lang: Language): boolean {
+/**
+ * Whether a national number of `country` needs a phone word before it. Peru's eight-digit national
+ * numbers are Lima landlines (area code 1 and seven digits): Peruvians write them with the trunk 0
+ * ("01 234 5678") or +51, so eight bare digits starting with 1 are far more often an order, a
+ * ticket or half of a longer number, in any language. No other plan the detector tries has
+ * numbers that short.
+ */
+function needsCue(country: CountryCode, digits: string): boolean {
+  return country === 'PE' && digits.length === 8;
+}
+
+/** Whether isPhoneNumber may read `cued` for these digits: callers look the phone word up only then. */
+export function mayNeedPhoneWord(digits: string): boolean {
+  return digits.length === 8;
+}
+
+/** `cued`: a phone word comes before the number (only read when mayNeedPhoneWord). */
+export function isPhoneNumber(digits: string, international: boolean, lang: Language, cued: boolean): boolean {
   if (international || (digits.startsWith('00') && digits.length > 9)) {
     const e164 = international ? digits : digits.slice(2);
     if (e164.length < 8 || e164.length > 15) return false;
@@ -77,6 +95,7 @@ export function isPhoneNumber(digits: string, international: boolean, lang: Lang
   }
   for (const country of ORDER[lang]) {
     if (!(NATIONAL_LENGTHS[country] as readonly number[]).includes(digits.length) || !plausible(country, digits)) continue;
+    if (!cued && needsCue(country, digits)) continue;
     if (nationalValid(digits, country) ?? parsePhoneNumberFromString(digits, country)?.isValid() === true) return true;
   }
   return false;
@@ -150,12 +169,16 @@ function detectInChunk(ctx: DetectContext, ch: Chunk, strong: readonly Span[]): 
       far = j;
     }
     let found = -1;
+    // Whether a phone word comes before group g: looked up once, and only when a window needs it.
+    let phoneWord: boolean | undefined;
     for (let j = far; j >= g; j--) {
       if (j === last && ch.gluedRight) continue;
       if (j < last && !(ch.seps[j + 1] as string).includes(' ')) continue;
       if (digitCount(ch, g, j) < 7) break;
       if (covered(strong, ch.groupStart[g] as number, ch.groupEnd[j] as number)) continue;
-      if (isPhoneNumber(joinGroups(ch, g, j), international, ctx.lang)) {
+      const digits = joinGroups(ch, g, j);
+      if (mayNeedPhoneWord(digits)) phoneWord ??= cueBefore(ctx.s, ch.groupStart[g] as number, PHONE_CUES[ctx.lang], 6, 60);
+      if (isPhoneNumber(digits, international, ctx.lang, phoneWord === true)) {
         found = j;
         break;
       }
@@ -170,7 +193,7 @@ function detectInChunk(ctx: DetectContext, ch: Chunk, strong: readonly Span[]): 
       g = found + 1;
       continue;
     }
-    const cue = international || cueBefore(ctx.s, first, PHONE_CUES[ctx.lang], 6, 60);
+    const cue = international || (phoneWord ??= cueBefore(ctx.s, first, PHONE_CUES[ctx.lang], 6, 60));
     emit(ctx, 'PHONE', start, ch.groupEnd[found] as number, cue ? 0.95 : 0.8, international ? 'phone:e164' : 'phone:national');
     g = found + 1;
   }

@@ -11,8 +11,8 @@
  * ("o" and "a" are articles in Spanish and Portuguese; "oh" is zero in English only).
  */
 import { isPlausibleSsn, isValidCnpj, isValidCpf } from '../../documents/index.js';
-import { CPF_CUES, REFERENCE_CUES, SSN_CUES } from '../cues.js';
-import { isPhoneNumber } from './phone.js';
+import { CPF_CUES, PHONE_CUES, REFERENCE_CUES, SSN_CUES } from '../cues.js';
+import { isPhoneNumber, mayNeedPhoneWord } from './phone.js';
 import { cueBefore, type ScanText, TOK_DIGIT, TOK_LETTER, tokenText, WordSet } from '../text.js';
 import { isCardNumber } from './cards.js';
 import { type DetectContext, emit } from './chunks.js';
@@ -156,7 +156,7 @@ function spokenPhone(ctx: DetectContext, pieces: readonly Piece[]): void {
   if (digits.length < 7 || digits.length > 12) return;
   const start = (pieces[0] as Piece).start;
   if (cueBefore(ctx.s, start, REFERENCE_CUES[ctx.lang], 4, 40)) return;
-  if (!isPhoneNumber(digits, false, ctx.lang)) return;
+  if (!isPhoneNumber(digits, false, ctx.lang, mayNeedPhoneWord(digits) && cueBefore(ctx.s, start, PHONE_CUES[ctx.lang], 6, 60))) return;
   emit(ctx, 'PHONE', start, (pieces[pieces.length - 1] as Piece).end, 0.8, 'spoken-digits:phone');
 }
 

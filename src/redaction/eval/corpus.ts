@@ -716,6 +716,60 @@ function wrappedSample(r: Prng, lang: Language, id: string): Sample {
   return { id, language: lang, style: 'email', text: b.build(), gold: b.gold, negatives: b.negatives };
 }
 
+// ---------------------------------------------------------------------------------------------
+// A card number on one line right after a short number of its own in the same run of digit
+// groups ("pagué 12 4111 ..."), next to numbers that hold a Luhn-valid card-shaped window but are
+// one longer code, and eight-digit numbers starting with 1 (a Lima landline's shape) with and
+// without a phone word.
+
+const LEAD_CARD: Record<Language, readonly ((n: string) => string)[]> = {
+  es: [(n) => `pagué ${n}`, (n) => `nº ${n}`, (n) => `son ${n} euros con la`, (n) => `el ${n} usé la`],
+  pt: [(n) => `paguei ${n}`, (n) => `nº ${n}`, (n) => `foram ${n} reais no`, (n) => `em ${n} usei o`],
+  en: [(n) => `I paid ${n}`, (n) => `no. ${n}`, (n) => `it was ${n} dollars on`, (n) => `x ${n}`],
+};
+const LEAD_NEG: Record<Language, readonly [string, string, string, string]> = {
+  es: ['Mi pedido', 'En la etiqueta pone', 'Mi número de socio es', 'Mi teléfono en Lima es'],
+  pt: ['Meu pedido', 'Na etiqueta está', 'Meu número de sócio é', 'Meu telefone em Lima é'],
+  en: ['My order', 'The label says', 'My member number is', 'My phone in Lima is'],
+};
+
+/** Eight digits starting with 1 that are a valid Lima landline, as `1xxx xxxx`. */
+function limaDigits(r: Prng): string {
+  for (;;) {
+    const d = `1${r.digits(7)}`;
+    if (parsePhoneNumberFromString(d, 'PE')?.isValid() === true) return `${d.slice(0, 4)} ${d.slice(4)}`;
+  }
+}
+
+/** One chat: a card after a short number (gold), longer codes holding a valid window (hard negatives). */
+function leadSample(r: Prng, lang: Language, id: string): Sample {
+  const b = new Builder();
+  const [agent, customer] = SPEAKERS[lang];
+  const [order, label, member, lima] = LEAD_NEG[lang];
+  b.text(`${agent}: `);
+  render(b, r, lang, r.pick(T[lang].greeting as readonly Template[]), 'chat');
+  b.text('\n');
+  const n = r.pick([String(r.int(1, 99)), String(r.int(1, 9)), String(r.int(2019, 2025)), String(r.int(100, 999))]);
+  b.text(`${customer}: ${r.pick(LEAD_CARD[lang])(n)} `);
+  b.entity('CARD_NUMBER', formatCard(r, cardNumber(r).digits, r.pick(['space', 'space', 'dash', 'none'])));
+  b.text(r.pick(['', '.', ', ok']) + '\n');
+  // Not the whole chunk, after a reference word: refused although the window passes Luhn.
+  b.text(`${customer}: ${order} `);
+  b.negative('order', `${r.int(1, 99)} ${formatCard(r, cardDigits(r), 'space')}`);
+  b.text('.\n');
+  // A run of groups of four with a valid card inside, no context word at all.
+  b.text(`${agent}: ${label} `);
+  b.negative('other', `${r.pick(['1', '7', '8', '9'])}${r.digits(3)} ${formatCard(r, cardDigits(r), 'space')} ${r.digits(4)}`);
+  b.text('.\n');
+  // A Lima landline's shape without a phone word, then a real one after it.
+  b.text(`${customer}: ${member} `);
+  b.negative('other', limaDigits(r));
+  b.text(`.\n${customer}: ${lima} `);
+  b.entity('PHONE', limaDigits(r));
+  b.text('.\n');
+  return { id, language: lang, style: 'chat', text: b.build(), gold: b.gold, negatives: b.negatives };
+}
+
 export interface CorpusOptions {
   seed?: number;
   /** `dev`: the templates the detectors were tuned on; `heldout`: those they never were. */
@@ -728,7 +782,8 @@ export const DEFAULT_SEED = 20260524;
 
 /**
  * The corpus: `perLanguage` samples in each of es, pt, en (60% chat, 25% transcript, 15% e-mail);
- * the dev split also ends with `perLanguage / 50` hard-wrapped e-mails per language (see above).
+ * the dev split also ends with `perLanguage / 50` hard-wrapped e-mails per language, then as many
+ * chats with a card after a short number (see above).
  */
 export function generateCorpus(options: CorpusOptions = {}): Sample[] {
   const split = options.split ?? 'heldout';
@@ -751,6 +806,11 @@ export function generateCorpus(options: CorpusOptions = {}): Sample[] {
     const count = Math.max(1, Math.round(per / 50));
     for (const lang of ['es', 'pt', 'en'] as const) {
       for (let i = 0; i < count; i++) out.push(wrappedSample(w, lang, `${split}-${lang}-wrapped-${String(i).padStart(2, '0')}`));
+    }
+    // Likewise for the card after a short number on its line, from a third stream.
+    const l = new Prng((options.seed ?? DEFAULT_SEED) + 130363);
+    for (const lang of ['es', 'pt', 'en'] as const) {
+      for (let i = 0; i < count; i++) out.push(leadSample(l, lang, `${split}-${lang}-lead-${String(i).padStart(2, '0')}`));
     }
   }
   return out;
