@@ -94,12 +94,14 @@ const PLAIN: Readonly<Record<string, { readonly verb: string; readonly legend: s
   'verification.questions.ask': { verb: 'asked you security questions', legend: 'You were asked security questions to check your identity.' },
   'verification.questions.enroll': { verb: 'registered your security questions', legend: 'Your security questions were registered (the answers are kept only in a form that cannot be read back).' },
   'verification.lockout': { verb: 'paused identity checks after failed attempts', legend: 'After too many failed identity checks, further checks were paused for a while to protect you.' },
+  'verification.lockout.release': { verb: 'resumed identity checks early', legend: 'A security officer ended the pause on identity checks before it ran out, once you had proved who you are another way.' },
   'verification.risk.decision': { verb: 'assessed the risk of a request', legend: 'A request made in your name was assessed for signs of fraud.' },
   'verification.biometric.consent': { verb: 'recorded your consent to biometric checks', legend: 'You agreed to be recognised by your face or voice.' },
   'verification.biometric.consent_withdraw': { verb: 'recorded the withdrawal of your biometric consent', legend: 'You withdrew your agreement to be recognised by your face or voice.' },
   'verification.biometric.enroll': { verb: 'registered your biometric template', legend: 'A template of your face or voice was registered, encrypted.' },
   'verification.biometric.delete': { verb: 'deleted your biometric template', legend: 'Your face or voice template was deleted.' },
   'redaction.decrypt': { verb: 'read protected text from a conversation', legend: 'Someone authorised read personal data that had been encrypted in a conversation, with a stated reason.' },
+  'redaction.decrypt.refused': { verb: 'tried to read protected text, and was refused', legend: 'Someone tried to read encrypted personal data from a conversation; it did not open, and the attempt was recorded.' },
 };
 
 /** The plain-language description of an action; unknown actions are named as they are recorded. */
