@@ -89,8 +89,11 @@ describe(`card tokenization on ${backend}`, () => {
       // from 6 digits up: shorter runs occur by chance in uuids).
       const hidden = keepFirstSix ? pan.slice(6, -4) : pan.slice(0, -4);
       for (const [column, value] of Object.entries(row)) {
+        // The token itself is checked by its structure below: with repeated digits (4222222222222)
+        // a random middle can make it contain a run of the PAN by chance, which reveals nothing.
+        if (column === 'token') continue;
         for (const part of [pan, pan.slice(0, -4), pan.slice(6)]) expect(value, column).not.toContain(part);
-        if (!['token', 'last4', 'first6'].includes(column)) {
+        if (!['last4', 'first6'].includes(column)) {
           if (hidden.length >= 6) expect(value, column).not.toContain(hidden);
           if (!keepFirstSix) expect(value, column).not.toContain(pan.slice(0, 6));
         }
