@@ -221,6 +221,21 @@ describe(`ledger verify on ${backend}`, () => {
     }
   });
 
+  it('a record separator written into a query column or an entry text is still found at its sequence number, as what it is', async () => {
+    // A page is read as one field, its rows joined by chr(30): a row holding one more would shift
+    // every later row of the page if the split were trusted; the page is read again a row a field.
+    const { tenant } = await buildLedger('verify-record-separator');
+    await tamper(async (s) => {
+      await s.query("UPDATE ledger_entries SET actor_id = actor_id || chr(30) || '6' WHERE tenant_id = $1 AND seq = 5", [tenant]);
+      await s.query("UPDATE ledger_entries SET entry = replace(entry, '{\"action\"', '{' || chr(30) || '\"action\"') WHERE tenant_id = $1 AND seq = 11", [tenant]);
+    });
+    for (const options of [{}, { full: true }, { pageSize: 8192 }] as VerifyOptions[]) {
+      const report = await verify(tenant, options);
+      expect(report.findings.slice(0, 2)).toEqual([expect.objectContaining({ kind: 'edited', seq: 5 }), expect.objectContaining({ kind: 'malformed', seq: 11 })]);
+      expect(report.entries).toBe(N);
+    }
+  });
+
   it('(b) an entry deleted in SQL is reported as deleted at its sequence number', async () => {
     const { tenant } = await buildLedger('verify-delete');
     await tamper((s) => s.query('DELETE FROM ledger_entries WHERE tenant_id = $1 AND seq = 120', [tenant]));
