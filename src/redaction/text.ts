@@ -425,8 +425,10 @@ export function scanText(text: string): ScanText {
   let flags = 0;
   let allCaps = true;
   let hash = 0;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
+  // One step past the end, where charCodeAt gives NaN, read as 0 (a separator): the last token
+  // ends there like any other.
+  for (let i = 0; i <= n; i++) {
+    const c = text.charCodeAt(i) | 0;
     const f = FOLD[c] as number;
     codesBuf[i] = f;
     const cls = CLS[c] as number;
@@ -462,18 +464,6 @@ export function scanText(text: string): ScanText {
       count++;
       inTok = false;
     }
-  }
-  if (inTok) {
-    endBuf[count] = n;
-    flagsBuf[count] = flags | (allCaps && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
-    hashBuf[count] = hash;
-    const start = startBuf[count] as number;
-    const k = flags & lookUpMask ? table.indexOfCodes(codesBuf, start, n - start, hash) : -1;
-    if (k > 0) {
-      wordBuf[count] = k;
-      present |= presence[k] as number;
-    } else wordBuf[count] = 0;
-    count++;
   }
   // The slot after the last token reads as zero, as it did when every scan had fresh arrays.
   startBuf[count] = 0;
