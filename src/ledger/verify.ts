@@ -193,8 +193,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const DEFAULT_PAGE = 8192;
-/** The most rows read as one field (about 4 MB of entries). */
+/** The most rows read as one field on PGlite (about 4 MB of ordinary entries)... */
 const JOIN_MAX = 8192;
+/** ...each of at most this many bytes (so at most 128 MB a field); longer rows are read alone. */
+const JOIN_ROW_MAX = 16_384;
 const KEEP_FINDINGS = 10_000;
 
 // ---- entries ---------------------------------------------------------------------------------
@@ -1214,27 +1216,34 @@ export async function verifyDatabase(db: Database, tenantId: string, options: Ve
      * joined field would make the client wait for the server to build it (measured: 12-13 s of
      * wall time for 1,000,000 entries instead of 8-9, for the same CPU time). The split is
      * certain only when it gives exactly as many parts as there are rows, that is when no row
-     * holds the separator (the canonical text never does; a tampered one may): otherwise the
-     * range is read again a row a field.
+     * holds the separator (the canonical text never does; a tampered one may). Rows longer than
+     * JOIN_ROW_MAX bytes are left out of the join (a field, and a string, have limits: 1 GB in
+     * PostgreSQL, 2^29 characters in V8, and a tampered entry can be long). Either way the range
+     * is then read again a row a field. (`offset 0` keeps the subquery apart, so that each row
+     * is built once, not once for each of the three uses.)
      */
     const fetchJoined = async (lo: number, hi: number): Promise<string[]> => {
-      const joined = await sql<{ rows: string | null; n: string | number }>`
-        select string_agg(r, chr(30) order by seq) as rows, count(*) as n
+      const joined = await sql<{ rows: string | null; joined: string | number; n: string | number }>`
+        select string_agg(r, chr(30) order by seq) filter (where octet_length(r) <= ${JOIN_ROW_MAX}) as rows,
+          count(*) filter (where octet_length(r) <= ${JOIN_ROW_MAX}) as joined, count(*) as n
         from (select seq, concat_ws(chr(10), ${columns}, entry) as r from ledger_entries
-              where tenant_id = ${tenantId} and seq >= ${lo} and seq < ${hi}) as page`.execute(tx);
+              where tenant_id = ${tenantId} and seq >= ${lo} and seq < ${hi} offset 0) as page`.execute(tx);
       const row = joined.rows[0];
       const count = Number(row?.n ?? 0);
-      if (row?.rows === null || row?.rows === undefined || count === 0) return [];
+      if (count === 0) return [];
+      if (Number(row?.joined ?? 0) !== count || row?.rows === null || row?.rows === undefined) return fetchRows(lo, hi);
       const parts = row.rows.split('\x1e');
       return parts.length === count ? parts : fetchRows(lo, hi);
     };
-    const joinRows = db.kind === 'pglite';
     const fetchPage = (from: number) => {
-      // At most JOIN_MAX rows a field, whatever the page size: a field, and a string, have limits.
-      const ranges: Promise<string[]>[] = [];
-      for (let lo = from; lo < from + page; lo += JOIN_MAX) ranges.push(joinRows ? fetchJoined(lo, Math.min(from + page, lo + JOIN_MAX)) : fetchRows(lo, Math.min(from + page, lo + JOIN_MAX)));
-      const query = ranges.length === 1 ? (ranges[0] as Promise<string[]>) : Promise.all(ranges).then((parts) => parts.flat());
-      for (const r of ranges) r.catch(() => undefined); // awaited below; this only keeps an early exit from leaving it unhandled
+      let query: Promise<string[]>;
+      if (db.kind === 'pglite') {
+        // At most JOIN_MAX rows a field, whatever the page size.
+        const ranges: Promise<string[]>[] = [];
+        for (let lo = from; lo < from + page; lo += JOIN_MAX) ranges.push(fetchJoined(lo, Math.min(from + page, lo + JOIN_MAX)));
+        query = ranges.length === 1 ? (ranges[0] as Promise<string[]>) : Promise.all(ranges).then((parts) => parts.flat());
+      } else query = fetchRows(from, from + page);
+      query.catch(() => undefined); // awaited below; this only keeps an early exit from leaving it unhandled
       return query;
     };
     /** Rows whose single field cannot be split for certain, read again as two fields, by seq. */
