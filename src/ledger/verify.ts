@@ -1255,9 +1255,16 @@ export async function verifyDatabase(db: Database, tenantId: string, options: Ve
     for (let from = 0; ; ) {
       const raw = await next;
       if (raw.length === 0) {
-        const after = await tx.selectFrom('ledger_entries').select((eb) => eb.fn.min('seq').as('seq')).where('tenant_id', '=', tenantId).where('seq', '>=', from).executeTakeFirst();
+        // As text: a number past 2^53 would come back rounded, and the range read from it would
+        // miss the row it was meant to find.
+        const after = await tx.selectFrom('ledger_entries').select(sql<string | null>`min(seq)::text`.as('seq')).where('tenant_id', '=', tenantId).where('seq', '>=', from).executeTakeFirst();
         if (after?.seq === null || after?.seq === undefined) break;
-        from = Math.floor(Number(after.seq) / page) * page;
+        const nextSeq = Number(after.seq);
+        if (!Number.isSafeInteger(nextSeq + page)) {
+          v.add({ kind: 'inserted', message: `an entry claims sequence number ${after.seq}, which no ledger reaches: it was not put there by the sequencer (entries past it were not read)` }, Number.MAX_SAFE_INTEGER - 2);
+          break;
+        }
+        from = Math.floor(nextSeq / page) * page;
         next = fetchPage(from);
         continue;
       }

@@ -255,6 +255,16 @@ describe(`ledger verify on ${backend}`, () => {
     }
   });
 
+  it('an entry inserted at a sequence number no ledger reaches (2^60) is reported, and verification ends', async () => {
+    const { tenant } = await buildLedger('verify-huge-seq');
+    await tamper((s) => s.query("INSERT INTO ledger_entries SELECT tenant_id, (2::numeric ^ 60)::bigint, at, action, actor_type, actor_id, customer_id, entry FROM ledger_entries WHERE tenant_id = $1 AND seq = 9", [tenant]));
+    for (const options of [{}, { pageSize: 2 }] as VerifyOptions[]) {
+      const report = await verify(tenant, options);
+      expect(report.findings).toEqual([expect.objectContaining({ kind: 'inserted', message: expect.stringContaining('1152921504606846976') })]);
+      expect(report.entries).toBe(N);
+    }
+  });
+
   it('(b) an entry deleted in SQL is reported as deleted at its sequence number', async () => {
     const { tenant } = await buildLedger('verify-delete');
     await tamper((s) => s.query('DELETE FROM ledger_entries WHERE tenant_id = $1 AND seq = 120', [tenant]));
