@@ -67,7 +67,7 @@ export const PASSPORT_CUES = cues({
 
 export const PHONE_CUES = cues({
   any: ['tel', 'telf', 'whatsapp', 'movil', 'celular', 'fax'],
-  es: ['telefono', 'movil', 'celular', 'llamar', 'llamarme', 'llame', 'contacto', 'fijo', 'marque'],
+  es: ['telefono', 'movil', 'celular', 'llamar', 'llamarme', 'llame', 'llamame', 'llamenme', 'llamanos', 'contacto', 'fijo', 'marque'],
   pt: ['telefone', 'telemovel', 'celular', 'ligar', 'ligue', 'contato', 'contacto', 'fixo'],
   en: ['phone', 'mobile', 'cell', 'call', 'reach', 'landline', 'text'],
 });

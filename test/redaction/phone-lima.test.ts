@@ -26,6 +26,16 @@ describe('a bare eight-digit number starting with 1 (Lima landline shape)', () =
     expect(phones('mi teléfono es uno cuatro dos uno cinco seis siete ocho', 'es')).toEqual(['uno cuatro dos uno cinco seis siete ocho']);
   });
 
+  it('a landline written with its trunk 0 (01 Lima, 04x-08x provinces) is a PHONE after a phone word, and only then', () => {
+    expect(phones('Mi teléfono en Lima es 01 234 5678.', 'es')).toEqual(['01 234 5678']);
+    expect(phones('Llámame al 01 421 5678, por favor.', 'es')).toEqual(['01 421 5678']);
+    expect(phones('Mi fijo en Trujillo: 044 123456.', 'es')).toEqual(['044 123456']);
+    expect(phones('My landline in Lima is 01 421 5678.', 'en')).toEqual(['01 421 5678']);
+    expect(phones('El número de socio es 01 234 5678.', 'es')).toEqual([]);
+    expect(phones('Pedido 012345678 enviado.', 'es')).toEqual([]);
+    expect(phones('Meus códigos: 044 123456 e 012345678.', 'pt')).toEqual([]);
+  });
+
   it('other national numbers and international ones need no phone word', () => {
     expect(phones('Apunte 987 654 321.', 'es')).toEqual(['987 654 321']);
     expect(phones('Anota aí: (11) 98765-4321.', 'pt')).toEqual(['(11) 98765-4321']);

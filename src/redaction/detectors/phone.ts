@@ -4,7 +4,7 @@
  * International numbers (`+` or `00`) are parsed as such; national ones are tried against the
  * countries of the text's language first (es: ES, MX, CO, AR, CL, PE, US; pt: BR, PT; en: US),
  * then the others, skipping countries whose national numbers never have that many digits. A
- * Peruvian eight-digit number (a Lima landline without its trunk 0) also needs a phone word.
+ * Peruvian landline (eight digits without its trunk 0, or nine with it) also needs a phone word.
  *
  * The validity answers come from phone-plan.ts, which reproduces the library's checks with its
  * metadata and compiled patterns, and asks the library itself for the inputs it does not model.
@@ -62,7 +62,8 @@ function plausible(country: CountryCode, d: string): boolean {
     case 'CL':
       return a >= 2;
     case 'PE':
-      return d.length === 9 ? a === 9 : a === 1;
+      // Nine digits: a mobile (9...), or a landline with its trunk 0 (01 Lima, 04x-08x provinces).
+      return d.length === 9 ? a === 9 || (a === 0 && (b === 1 || (b >= 4 && b <= 8))) : a === 1;
     case 'US':
       return d.length === 10 ? a >= 2 && d.charCodeAt(3) >= 50 : a === 1 && b >= 2;
     default:
@@ -75,15 +76,16 @@ function plausible(country: CountryCode, d: string): boolean {
  * numbers are Lima landlines (area code 1 and seven digits): Peruvians write them with the trunk 0
  * ("01 234 5678") or +51, so eight bare digits starting with 1 are far more often an order, a
  * ticket or half of a longer number, in any language. No other plan the detector tries has
- * numbers that short.
+ * numbers that short. The same goes for a landline written with its trunk 0 (nine digits from 01
+ * or 04-08): a reference number starting with 0 has that shape as often.
  */
 function needsCue(country: CountryCode, digits: string): boolean {
-  return country === 'PE' && digits.length === 8;
+  return country === 'PE' && (digits.length === 8 || digits.charCodeAt(0) === 48);
 }
 
 /** Whether isPhoneNumber may read `cued` for these digits: callers look the phone word up only then. */
 export function mayNeedPhoneWord(digits: string): boolean {
-  return digits.length === 8;
+  return digits.length === 8 || (digits.length === 9 && digits.charCodeAt(0) === 48);
 }
 
 /** `cued`: a phone word comes before the number (only read when mayNeedPhoneWord). */
