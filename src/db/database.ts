@@ -76,6 +76,11 @@ function parseInt8(value: string): number {
   return n;
 }
 pg.types.setTypeParser(pg.types.builtins.INT8, parseInt8);
+/**
+ * The type parsers every PGlite instance must be created with (PGlite's own int8 parser gives a
+ * BigInt past 2^53: a different type, not an error). An instance passed in as `pglite` needs them too.
+ */
+export const PGLITE_PARSERS = { 20: parseInt8 } as const;
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) return openPostgres(options.databaseUrl, options);
@@ -144,7 +149,7 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
     }
     try {
       pglite = await PGlite.create(dataDir.startsWith('memory://') ? dataDir : `${dataDir}/pgdata`, {
-        parsers: { 20: parseInt8 },
+        parsers: PGLITE_PARSERS,
       });
     } catch (error) {
       lock?.release();
