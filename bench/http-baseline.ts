@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/index.js';
-import { openDatabase, PGLITE_PARSERS } from '../src/db/index.js';
+import { openDatabase } from '../src/db/index.js';
 import { createLogger } from '../src/platform/logger.js';
 import { buildApp } from '../src/server/app.js';
 import { createContext } from '../src/server/context.js';
@@ -96,7 +96,7 @@ const discard = new Writable({
 });
 
 async function startFullApp(): Promise<{ url: string; close: () => Promise<void> }> {
-  const pglite = await PGlite.create('memory://', { parsers: PGLITE_PARSERS });
+  const pglite = await PGlite.create('memory://');
   const db = await openDatabase({ pglite });
   // Production-like settings (log level info; /healthz itself logs only at warn), logs discarded.
   const config = loadConfig({ env: { NODE_ENV: 'development', LOG_LEVEL: 'info', CUSTODIA_KEY_PROVIDER: 'env', CUSTODIA_KEYS: `1:${randomBytes(32).toString('base64')}` } });

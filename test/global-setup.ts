@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sha256 } from '../src/platform/crypto.js';
-import { loadMigrations, migrate, openDatabase, PGLITE_PARSERS } from '../src/db/index.js';
+import { loadMigrations, migrate, openDatabase } from '../src/db/index.js';
 
 export default async function setup(): Promise<void> {
   const migrations = loadMigrations();
@@ -16,7 +16,7 @@ export default async function setup(): Promise<void> {
   const file = path.join(dir, `pglite-${key}.tar`);
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
-    const pglite = await PGlite.create('memory://', { parsers: PGLITE_PARSERS });
+    const pglite = await PGlite.create('memory://');
     const db = await openDatabase({ pglite });
     await migrate(db);
     const blob = await pglite.dumpDataDir('none');

@@ -76,11 +76,6 @@ function parseInt8(value: string): number {
   return n;
 }
 pg.types.setTypeParser(pg.types.builtins.INT8, parseInt8);
-/**
- * The type parsers every PGlite instance must be created with (PGlite's own int8 parser gives a
- * BigInt past 2^53: a different type, not an error). An instance passed in as `pglite` needs them too.
- */
-export const PGLITE_PARSERS = { 20: parseInt8 } as const;
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) return openPostgres(options.databaseUrl, options);
@@ -148,15 +143,16 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
       lock = acquireDataDirLock(dataDir);
     }
     try {
-      pglite = await PGlite.create(dataDir.startsWith('memory://') ? dataDir : `${dataDir}/pgdata`, {
-        parsers: PGLITE_PARSERS,
-      });
+      pglite = await PGlite.create(dataDir.startsWith('memory://') ? dataDir : `${dataDir}/pgdata`);
     } catch (error) {
       lock?.release();
       throw error;
     }
   }
   const instance = pglite;
+  // Here, not at creation, so that an instance passed in (tests, benchmarks) reads int8 as the
+  // server does too: PGlite's own parser gives a BigInt past 2^53, a different type, not an error.
+  instance.parsers[20] = parseInt8;
   const mutex = new Mutex();
   const kysely = new Kysely<Schema>({ dialect: new PGliteDialect(instance, mutex) });
   return new ScopedDatabase(

@@ -1,4 +1,4 @@
-export { type Database, type OpenDatabaseOptions, PGLITE_PARSERS, type RawSession, type TenantScopeOptions, type Tx, openDatabase, openTenantScope } from './database.js';
+export { type Database, type OpenDatabaseOptions, type RawSession, type TenantScopeOptions, type Tx, openDatabase, openTenantScope } from './database.js';
 export { secureDataDir } from './data-dir.js';
 export { DbErrors, isConnectionError, isUniqueViolation } from './errors.js';
 export { type Migration, type MigrationStatus, loadMigrations, migrate, migrationStatus } from './migrate.js';

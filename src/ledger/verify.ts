@@ -1231,7 +1231,7 @@ export async function verifyDatabase(db: Database, tenantId: string, options: Ve
       const row = joined.rows[0];
       const count = Number(row?.n ?? 0);
       if (count === 0) return [];
-      if (Number(row?.joined ?? 0) !== count || row?.rows === null || row?.rows === undefined) return fetchRows(lo, hi);
+      if (row === undefined || row.rows === null || Number(row.joined) !== count) return fetchRows(lo, hi);
       const parts = row.rows.split('\x1e');
       return parts.length === count ? parts : fetchRows(lo, hi);
     };

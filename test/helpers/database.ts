@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { type Database, migrate, openDatabase, PGLITE_PARSERS } from '../../src/db/index.js';
+import { type Database, migrate, openDatabase } from '../../src/db/index.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL || undefined;
@@ -60,7 +60,7 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
 export async function loadPGliteSnapshot(): Promise<PGlite> {
   const file = process.env.TEST_PGLITE_SNAPSHOT;
   if (file === undefined) throw new Error('test/global-setup.ts did not run (TEST_PGLITE_SNAPSHOT unset)');
-  return PGlite.create('memory://', { loadDataDir: new Blob([readFileSync(file)]), parsers: PGLITE_PARSERS });
+  return PGlite.create('memory://', { loadDataDir: new Blob([readFileSync(file)]) });
 }
 
 /** A migrated database for one test file, on the backend this run targets. */
@@ -79,7 +79,7 @@ export async function openTestDatabase(options: { migrated?: boolean } = {}): Pr
       },
     };
   }
-  const pglite = migrated ? await loadPGliteSnapshot() : await PGlite.create('memory://', { parsers: PGLITE_PARSERS });
+  const pglite = migrated ? await loadPGliteSnapshot() : await PGlite.create('memory://');
   const db = await openDatabase({ pglite });
   return {
     db,
