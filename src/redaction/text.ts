@@ -421,49 +421,67 @@ export function scanText(text: string): ScanText {
   let spanishMarks = 0;
   let portugueseMarks = 0;
   let count = 0;
-  let inTok = false;
-  let flags = 0;
-  let allCaps = true;
-  let hash = 0;
-  // One step past the end, read as 0 (a separator): the last token ends there like any other.
-  // Tested, not read out of bounds: V8's charCodeAt past the end takes a slow path that made the
-  // whole loop two to three times slower.
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 0;
-    const f = FOLD[c] as number;
+  let i = 0;
+  // Separators are read one at a time here; a token is read to its end by the inner loop, which
+  // leaves i on the code unit after it (a separator, read on the next turn, or the end).
+  while (i < n) {
+    let c = text.charCodeAt(i);
+    let f = FOLD[c] as number;
     codesBuf[i] = f;
-    const cls = CLS[c] as number;
-    if ((cls & CLS_MARKS) !== 0 && i < LANGUAGE_SAMPLE) {
+    let cls = CLS[c] as number;
+    if ((cls & CLS_MARKS) !== 0) {
       if (cls & CLS_SPANISH) spanishMarks++;
       else portugueseMarks++;
     }
-    const alnum = cls & (CLS_DIGIT | CLS_LETTER);
-    if (alnum !== 0) {
-      if (!inTok) {
-        startBuf[count] = i;
-        inTok = true;
-        flags = cls & CLS_UPPER ? TOK_CAPITAL : 0;
-        allCaps = true;
-        hash = HASH_SEED;
-      }
+    if ((cls & (CLS_DIGIT | CLS_LETTER)) === 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let flags = cls & CLS_UPPER ? TOK_CAPITAL : 0;
+    let lowerSeen = false;
+    let hash = HASH_SEED;
+    for (;;) {
       hash = Math.imul(hash ^ f, HASH_PRIME);
       if (cls & CLS_DIGIT) flags |= TOK_DIGIT;
       else {
         flags |= TOK_LETTER;
-        if (!(cls & CLS_UPPER)) allCaps = false;
+        if (!(cls & CLS_UPPER)) lowerSeen = true;
       }
-    } else if (inTok) {
-      endBuf[count] = i;
-      flagsBuf[count] = flags | (allCaps && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
-      hashBuf[count] = hash;
-      const start = startBuf[count] as number;
-      const k = flags & lookUpMask ? table.indexOfCodes(codesBuf, start, i - start, hash) : -1;
-      if (k > 0) {
-        wordBuf[count] = k;
-        present |= presence[k] as number;
-      } else wordBuf[count] = 0;
-      count++;
-      inTok = false;
+      // Tested, not read out of bounds: V8's charCodeAt past the end takes a slow path that made
+      // the whole loop two to three times slower.
+      if (++i >= n) break;
+      c = text.charCodeAt(i);
+      cls = CLS[c] as number;
+      if ((cls & (CLS_DIGIT | CLS_LETTER)) === 0) break;
+      f = FOLD[c] as number;
+      codesBuf[i] = f;
+      if ((cls & CLS_MARKS) !== 0) {
+        if (cls & CLS_SPANISH) spanishMarks++;
+        else portugueseMarks++;
+      }
+    }
+    startBuf[count] = start;
+    endBuf[count] = i;
+    flagsBuf[count] = flags | (!lowerSeen && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
+    hashBuf[count] = hash;
+    const k = flags & lookUpMask ? table.indexOfCodes(codesBuf, start, i - start, hash) : -1;
+    if (k > 0) {
+      wordBuf[count] = k;
+      present |= presence[k] as number;
+    } else wordBuf[count] = 0;
+    count++;
+  }
+  if (n > LANGUAGE_SAMPLE) {
+    // Counted over the whole text above (one test fewer per code unit); only the sample counts.
+    spanishMarks = 0;
+    portugueseMarks = 0;
+    for (let j = 0; j < LANGUAGE_SAMPLE; j++) {
+      const cls = CLS[text.charCodeAt(j)] as number;
+      if ((cls & CLS_MARKS) !== 0) {
+        if (cls & CLS_SPANISH) spanishMarks++;
+        else portugueseMarks++;
+      }
     }
   }
   // The slot after the last token reads as zero, as it did when every scan had fresh arrays.
