@@ -7,10 +7,7 @@ import { type DetectOptions, detectWithLanguage } from './detect.js';
 import { RedactionErrors } from './errors.js';
 import { applyAsync, applySync, type OperatorBackend } from './operators.js';
 import { DEFAULT_REDACTION_POLICY, isAsyncOperator, type Operator, operatorFor, type RedactionPolicy } from './policy.js';
-import { ENTITY_TYPES, type EntityType, type Language, type Span } from './types.js';
-
-// A Map: looking a variable string up in a plain object's properties costs several times more.
-const TYPE_INDEX: ReadonlyMap<EntityType, number> = new Map(ENTITY_TYPES.map((t, i) => [t, i]));
+import type { EntityType, Language, Span } from './types.js';
 
 export interface Replacement {
   type: EntityType;
@@ -44,12 +41,12 @@ export function assemble(text: string, spans: readonly Span[], outputs: readonly
   // slices, which costs less than join's copy for the few parts a message has.
   let out = '';
   const replacements: Replacement[] = [];
-  // Counted by type index, then copied into `counts` in order of first appearance: updating an
-  // object keyed by a variable property name on every span costs more than the rest of assembly.
-  const perType = new Array<number>(ENTITY_TYPES.length).fill(0);
-  // The operator's kind per type index, looked up in the policy once per type rather than per span.
-  const kinds = new Array<Operator['kind'] | undefined>(ENTITY_TYPES.length);
+  // The types met so far, in order of first appearance, with their counts and operator kinds: a
+  // text has a handful of types, and finding one by identity in a short array costs less than a
+  // Map or object lookup keyed by the type's name (which was most of assembly's cost).
   const seen: EntityType[] = [];
+  const seenCount: number[] = [];
+  const seenKind: Operator['kind'][] = [];
   let pos = 0;
   let outLen = outputOffset;
   for (let i = 0; i < spans.length; i++) {
@@ -59,11 +56,17 @@ export function assemble(text: string, spans: readonly Span[], outputs: readonly
     outLen += before.length;
     const rep = outputs[i] as string;
     out += rep;
-    const k = TYPE_INDEX.get(sp.type) as number;
-    const kind = kinds[k] ?? (kinds[k] = operatorFor(policy, sp.type).kind);
+    let k = 0;
+    while (k < seen.length && seen[k] !== sp.type) k++;
+    if (k === seen.length) {
+      seen.push(sp.type);
+      seenCount.push(0);
+      seenKind.push(operatorFor(policy, sp.type).kind);
+    }
+    seenCount[k] = (seenCount[k] as number) + 1;
     replacements.push({
       type: sp.type,
-      operator: kind,
+      operator: seenKind[k] as Operator['kind'],
       start: sp.start + inputOffset,
       end: sp.end + inputOffset,
       outputStart: outLen,
@@ -72,13 +75,11 @@ export function assemble(text: string, spans: readonly Span[], outputs: readonly
       confidence: sp.confidence,
     });
     outLen += rep.length;
-    if (perType[k] === 0) seen.push(sp.type);
-    perType[k] = (perType[k] as number) + 1;
     pos = sp.end;
   }
   out += text.slice(pos);
   const counts: Partial<Record<EntityType, number>> = {};
-  for (const type of seen) counts[type] = perType[TYPE_INDEX.get(type) as number] as number;
+  for (let k = 0; k < seen.length; k++) counts[seen[k] as EntityType] = seenCount[k] as number;
   return { text: out, replacements, counts };
 }
 
