@@ -40,6 +40,10 @@ const TYPES = ['FIXED_LINE', 'MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST
 
 interface Plan {
   callingCode: string;
+  /** The calling code's countries and their plans (shared by every plan of that code). */
+  code: CallingCode;
+  /** Whether this country is its calling code's main country (the first the metadata lists). */
+  main: boolean;
   /** `^(?:IDD)`; null when the plan has none (then the library's behaviour is not modelled). */
   idd: RegExp | null;
   /** `^(?:national prefix for parsing)`, or null. */
@@ -52,8 +56,32 @@ interface Plan {
   types: { pattern: RegExp; lengths: readonly number[] | null | undefined }[];
 }
 
+/**
+ * What getCountryCodesForCallingCode answers for one calling code, read once: the library
+ * computes it on every call, and the detector asks several times per candidate number.
+ */
+interface CallingCode {
+  countries: readonly string[] | undefined;
+  /** Plans of `countries`, in the same order, made on first use. */
+  plans: Plan[] | null;
+}
+
 const metadata = new Metadata() as unknown as MetadataView;
 const plans = new Map<string, Plan>();
+const callingCodes = new Map<string, CallingCode>();
+
+function callingCodeOf(callingCode: string): CallingCode {
+  let code = callingCodes.get(callingCode);
+  if (code === undefined) {
+    code = { countries: metadata.getCountryCodesForCallingCode(callingCode), plans: null };
+    callingCodes.set(callingCode, code);
+  }
+  return code;
+}
+
+function plansOf(code: CallingCode): Plan[] {
+  return (code.plans ??= (code.countries ?? []).map((c) => planOf(c)));
+}
 
 function planOf(countryOrCallingCode: string): Plan {
   let plan = plans.get(countryOrCallingCode);
@@ -70,8 +98,11 @@ function planOf(countryOrCallingCode: string): Plan {
     if (t === undefined || !t.pattern()) continue;
     types.push({ pattern: entire(t.pattern()), lengths: t.possibleLengths() });
   }
+  const code = callingCodeOf(p.callingCode());
   plan = {
     callingCode: p.callingCode(),
+    code,
+    main: code.countries?.[0] === countryOrCallingCode,
     idd: idd ? new RegExp(`^(?:${idd})`) : null,
     prefix: prefix ? new RegExp(`^(?:${prefix})`) : null,
     leading: leading ? new RegExp(`^(?:${leading})`) : null,
@@ -115,20 +146,20 @@ function keepsDigits(plan: Plan, digits: string): boolean {
 }
 
 /** getCountryByCallingCode, then the plan isValid() looks at. */
-function validIn(callingCode: string, nn: string): boolean | undefined {
-  const countries = metadata.getCountryCodesForCallingCode(callingCode);
+function validIn(code: CallingCode, nn: string): boolean | undefined {
+  const countries = code.countries;
   if (countries === undefined || countries.length === 0) return undefined;
-  let exact: string | undefined = countries.length === 1 ? countries[0] : undefined;
-  if (countries.length > 1) {
-    for (const c of countries) {
-      const plan = planOf(c);
+  const candidates = plansOf(code);
+  let exact = candidates[0] as Plan;
+  if (candidates.length > 1) {
+    for (const plan of candidates) {
       if (plan.leading !== null ? plan.leading.test(nn) : hasType(plan, nn)) {
-        exact = c;
+        exact = plan;
         break;
       }
     }
   }
-  return isValidIn(planOf(exact ?? (countries[0] as string)), nn);
+  return isValidIn(exact, nn);
 }
 
 /** parsePhoneNumberFromString(digits, country)?.isValid(), or undefined for the cases not modelled. */
@@ -136,11 +167,11 @@ export function nationalValid(digits: string, country: string): boolean | undefi
   const plan = planOf(country);
   // When no country of a shared calling code claims the number, the library keeps the default
   // country; validIn keeps the code's main one. Only main countries are modelled, so they agree.
-  if (metadata.getCountryCodesForCallingCode(plan.callingCode)?.[0] !== country) return undefined;
+  if (!plan.main) return undefined;
   if (plan.idd === null || plan.idd.test(digits)) return undefined;
   if (digits.startsWith(plan.callingCode)) return undefined;
   if (!keepsDigits(plan, digits)) return undefined;
-  return validIn(plan.callingCode, digits);
+  return validIn(plan.code, digits);
 }
 
 /** parsePhoneNumberFromString(`+${e164}`)?.isValid(), or undefined for the cases not modelled. */
@@ -150,11 +181,12 @@ export function internationalValid(e164: string): boolean | undefined {
     const callingCode = e164.slice(0, len);
     // The library takes the shortest known code, non-geographic ones (+800, +882...) included.
     if (!metadata.hasCallingCode(callingCode)) continue;
-    if (metadata.getCountryCodesForCallingCode(callingCode) === undefined) return undefined;
+    const code = callingCodeOf(callingCode);
+    if (code.countries === undefined) return undefined;
     const rest = e164.slice(len);
     if (rest.length < 2) return undefined;
     if (!keepsDigits(planOf(callingCode), rest)) return undefined;
-    return validIn(callingCode, rest);
+    return validIn(code, rest);
   }
   return undefined;
 }

@@ -39,6 +39,17 @@ const ORDER: Readonly<Record<Language, readonly CountryCode[]>> = {
   en: ['US', 'ES', 'MX', 'CO', 'AR', 'CL', 'PE', 'BR', 'PT'],
 };
 
+/** ORDER with each country's NATIONAL_LENGTHS as a bit mask: isPhoneNumber runs for every candidate. */
+const TRIES: Readonly<Record<Language, readonly { country: CountryCode; lengths: number }[]>> = {
+  es: tries('es'),
+  pt: tries('pt'),
+  en: tries('en'),
+};
+
+function tries(lang: Language) {
+  return ORDER[lang].map((country) => ({ country, lengths: (NATIONAL_LENGTHS[country] as readonly number[]).reduce((m, n) => m | (1 << n), 0) }));
+}
+
 /**
  * A cheap first look at a national number (first digits of each plan), so libphonenumber, which
  * costs tens of microseconds a call, only sees numbers that could pass.
@@ -95,8 +106,9 @@ export function isPhoneNumber(digits: string, international: boolean, lang: Lang
     if (e164.length < 8 || e164.length > 15) return false;
     return internationalValid(e164) ?? parsePhoneNumberFromString(`+${e164}`)?.isValid() === true;
   }
-  for (const country of ORDER[lang]) {
-    if (!(NATIONAL_LENGTHS[country] as readonly number[]).includes(digits.length) || !plausible(country, digits)) continue;
+  const len = digits.length;
+  for (const { country, lengths } of TRIES[lang]) {
+    if (((lengths >>> len) & 1) === 0 || !plausible(country, digits)) continue;
     if (!cued && needsCue(country, digits)) continue;
     if (nationalValid(digits, country) ?? parsePhoneNumberFromString(digits, country)?.isValid() === true) return true;
   }
