@@ -7,8 +7,10 @@
  *
  * Throughput: MB of UTF-8 per CPU-second (user + system, process.cpuUsage; wall-clock rates are
  * printed too) on one core (everything runs in this thread), over the whole corpus, one call per
- * sample, `--rounds` passes per engine after a warm-up pass; the median pass. A floor is measured
- * first in the same run (reading every code unit once), so a loaded machine shows as a low floor.
+ * sample, `--rounds` passes per engine (three for an engine slower than a second a pass) after
+ * warm-up passes (at least 1.5 s of them, the same for every engine); the median pass. A floor is
+ * measured first in the same run (reading every code unit once): a loaded machine shows as a low
+ * floor.
  * Engines: `custodia.detect` (language detected per sample, as in production when none is given),
  * `custodia.redactSync` (detect + tag operator, output assembled), `redact-pii` (SyncRedactor with
  * its built-in redactors; `redact()` returns text only) and `openredaction` (`detect()`, default
@@ -160,12 +162,26 @@ function summary(q: Quality) {
   };
 }
 
+/**
+ * Passes run before timing, for at least this long (and at least one): V8 keeps optimising a
+ * function over its first calls, and one pass over the corpus left the engine 20-40% short of
+ * its steady rate in the first timed passes. Every engine, the libraries included, gets the same.
+ */
+const WARMUP_MS = 1500;
+
 /** Wall seconds and CPU seconds (user + system) of each pass. */
 function time(engine: Engine, texts: readonly string[], rounds: number): { wall: number[]; cpu: number[] } {
-  for (const t of texts) engine.run(t); // warm-up
+  const warmStart = now();
+  let warmPasses = 0;
+  do {
+    for (const t of texts) engine.run(t);
+    warmPasses++;
+  } while (now() < warmStart + WARMUP_MS);
+  // An engine slower than a second a pass gets three passes, to keep the run short.
+  const passes = (now() - warmStart) / warmPasses > 1000 ? Math.min(rounds, 3) : rounds;
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < passes; r++) {
     const c0 = process.cpuUsage();
     const t0 = now();
     for (const t of texts) engine.run(t);
@@ -215,8 +231,7 @@ async function main(): Promise<void> {
   const rates: Record<string, number> = {};
   for (const engine of engines) {
     progress(`timing ${engine.name} (${rounds} passes over ${round2(mb)} MB)`);
-    const libRounds = engine.name.startsWith('custodia') ? rounds : Math.max(1, Math.min(rounds, 3));
-    const passes = time(engine, texts, libRounds);
+    const passes = time(engine, texts, rounds);
     const seconds = median(passes.cpu);
     rates[engine.name] = mb / seconds;
     if (engine.name.startsWith('baseline')) {
