@@ -147,15 +147,18 @@ function covered(strong: readonly Span[], start: number, end: number): boolean {
 function versionShaped(ch: Chunk): boolean {
   if (ch.groups.length < 3) return false;
   for (let g = 1; g < ch.groups.length; g++) if (ch.seps[g] !== '.') return false;
-  return ch.groups.some((x) => x.length <= 2);
+  for (const x of ch.groups) if (x.length <= 2) return true;
+  return false;
 }
 
 /** d-m-y, d.m.y, y-m-d: dates, whatever libphonenumber would make of the digits. */
 function dateShaped(ch: Chunk): boolean {
   if (ch.groups.length !== 3) return false;
-  const [a, b, c] = ch.groups.map((g) => g.length) as [number, number, number];
   const sep = ch.seps[1];
   if (sep !== ch.seps[2] || !(sep === '.' || sep === '-' || sep === '/')) return false;
+  const a = (ch.groups[0] as string).length;
+  const b = (ch.groups[1] as string).length;
+  const c = (ch.groups[2] as string).length;
   return (a <= 2 && b <= 2 && (c === 4 || c === 2)) || (a === 4 && b <= 2 && c <= 2);
 }
 
