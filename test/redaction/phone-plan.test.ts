@@ -62,9 +62,16 @@ describe('phone-plan agrees with libphonenumber-js', () => {
         checkNational(country, digits(8 + (i % 6)), tally);
         // The national prefix and trunk forms the library strips or keeps.
         checkNational(country, `0${nearExample(country, 1 + (i % 4))}`, tally);
+        // International numbers written without their +, which the library may read as such
+        // ("1 212 555 0123", "34 612 345 678"), with and without a trunk digit after the code.
+        const code = getCountryCallingCode(country);
+        checkNational(country, `${code}${nearExample(country, i % 5)}`, tally);
+        checkNational(country, `${code}0${nearExample(country, 1 + (i % 3))}`, tally);
+        checkNational(country, `${code}${digits(6 + (i % 7))}`, tally);
+        checkNational(country, `1${nearExample(country, i % 4)}`, tally);
       }
       // It answers most of them itself (or it would not be worth having), valid and invalid alike.
-      expect(tally.modelled, country).toBeGreaterThan(1_500);
+      expect(tally.modelled, country).toBeGreaterThan(4_000);
       expect(tally.valid, country).toBeGreaterThan(100);
       expect(tally.invalid, country).toBeGreaterThan(100);
     }

@@ -7,13 +7,18 @@
  * phone validation the largest single cost of detect(). Found phones cannot be skipped, so the checks
  * themselves have to be cheaper.
  *
- * Only the library's common path is reproduced, step for step (parse.js, extractCountryCallingCode,
- * extractNationalNumber, getCountryByCallingCode, getNumberType): digits that are not an IDD
- * prefix, not the country's calling code, and that no national prefix would be stripped from.
- * Everything else (and any surprise in the metadata) returns `undefined` and the caller asks the
- * library itself, so an input this module does not model is answered exactly as before. When this
- * was written, both were compared on millions of random digit strings (national ones for every
- * country the detector tries, international ones for every calling code) and agreed on all.
+ * The library's path is reproduced step for step (parse.js, extractCountryCallingCode,
+ * extractCountryCallingCodeFromInternationalNumberWithoutPlusSign, extractNationalNumber,
+ * checkNumberLength, getCountryByCallingCode, getNumberType), national prefixes and calling codes
+ * written without their + included. Not modelled: digits that start with an IDD prefix, prefix
+ * rules that rewrite the number (Argentina's and Brazil's transform rules, when they capture),
+ * and countries that are not their calling code's main one; those (and any surprise in the
+ * metadata) return `undefined` and the caller asks the library itself, so an input this module
+ * does not model is answered exactly as before. test/redaction/phone-plan.test.ts compares both on
+ * numbers built around every country's examples and on random digits; when the prefix paths were
+ * added (2026-11-24), 2.6 million such comparisons agreed on all, and the library's own parser,
+ * which cost a few percent of detect() on the evaluation corpus for 34 numbers a pass, was no
+ * longer called for any of them.
  */
 import { Metadata } from 'libphonenumber-js/max';
 
@@ -23,6 +28,8 @@ interface PlanView {
   IDDPrefix(): string | undefined;
   nationalNumberPattern(): string;
   nationalPrefixForParsing(): string | undefined;
+  nationalPrefixTransformRule(): string | undefined;
+  possibleLengths(): number[] | undefined;
   leadingDigits(): string | undefined;
   hasTypes(): boolean;
   type(name: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
@@ -48,6 +55,10 @@ interface Plan {
   idd: RegExp | null;
   /** `^(?:national prefix for parsing)`, or null. */
   prefix: RegExp | null;
+  /** The plan rewrites the number when its prefix pattern captures (not modelled then). */
+  transform: boolean;
+  /** The plan's possible lengths of a national number, or undefined. */
+  lengths: readonly number[] | undefined;
   /** `^(?:leading digits)`, or null. */
   leading: RegExp | null;
   national: RegExp;
@@ -105,6 +116,8 @@ function planOf(countryOrCallingCode: string): Plan {
     main: code.countries?.[0] === countryOrCallingCode,
     idd: idd ? new RegExp(`^(?:${idd})`) : null,
     prefix: prefix ? new RegExp(`^(?:${prefix})`) : null,
+    transform: Boolean(p.nationalPrefixTransformRule()),
+    lengths: p.possibleLengths(),
     leading: leading ? new RegExp(`^(?:${leading})`) : null,
     national: entire(p.nationalNumberPattern()),
     hasTypes: Boolean(p.hasTypes()),
@@ -134,32 +147,64 @@ function isValidIn(plan: Plan, nn: string): boolean {
   return plan.hasTypes ? hasType(plan, nn) : plan.national.test(nn);
 }
 
-/**
- * Whether extractNationalNumber would leave `digits` as they are: the national prefix pattern
- * does not match, or matches nothing and captures nothing.
- */
-function keepsDigits(plan: Plan, digits: string): boolean {
-  if (plan.prefix === null) return true;
-  const m = plan.prefix.exec(digits);
-  if (m === null) return true;
-  return m[0] === '' && !(m.length > 1 && m[m.length - 1]);
+/** checkNumberLength without a type: where `nn`'s length falls among the plan's possible lengths. */
+function lengthCheck(plan: Plan, nn: string): 'IS_POSSIBLE' | 'TOO_SHORT' | 'TOO_LONG' | 'INVALID_LENGTH' {
+  const lengths = plan.lengths;
+  if (!lengths) return 'IS_POSSIBLE';
+  const len = nn.length;
+  const min = lengths[0] as number;
+  if (min === len) return 'IS_POSSIBLE';
+  if (min > len) return 'TOO_SHORT';
+  if ((lengths[lengths.length - 1] as number) < len) return 'TOO_LONG';
+  return lengths.indexOf(len, 1) >= 0 ? 'IS_POSSIBLE' : 'INVALID_LENGTH';
 }
 
-/** getCountryByCallingCode, then the plan isValid() looks at. */
+/**
+ * getCountryByCallingCode: the plan of the code's only country, or of the first of its countries
+ * whose leading digits (or, without them, whose number types) claim `nn`; null when none does.
+ */
+function claimingPlan(code: CallingCode, nn: string): Plan | null {
+  const candidates = plansOf(code);
+  if (candidates.length === 1) return candidates[0] as Plan;
+  for (const plan of candidates) {
+    if (plan.leading !== null ? plan.leading.test(nn) : hasType(plan, nn)) return plan;
+  }
+  return null;
+}
+
+/**
+ * extractNationalNumber on a plan: the national prefix (and carrier code) stripped when the
+ * library would strip them, `number` itself when it would not; undefined when the plan's prefix
+ * rule rewrites the number (a transform rule with a captured group), which is not modelled.
+ */
+function nationalNumberOf(plan: Plan, number: string): string | undefined {
+  if (plan.prefix === null) return number;
+  const m = plan.prefix.exec(number);
+  if (m === null) return number;
+  const groups = m.length - 1;
+  if (plan.transform && groups > 0 && m[groups]) return undefined;
+  const nn = number.slice(m[0].length);
+  if (nn === number) return number;
+  // Stripping must not turn a number that fits the plan into one that does not...
+  if (plan.national.test(number) && !plan.national.test(nn)) return number;
+  // ...nor leave one too short or of a length the claiming country never has.
+  if (plan.lengths) {
+    const check = lengthCheck(claimingPlan(plan.code, nn) ?? plan, nn);
+    if (check === 'TOO_SHORT' || check === 'INVALID_LENGTH') return number;
+  }
+  return nn;
+}
+
+/** getCountryByCallingCode, then the plan isValid() looks at (the code's main one if none claims nn). */
 function validIn(code: CallingCode, nn: string): boolean | undefined {
   const countries = code.countries;
   if (countries === undefined || countries.length === 0) return undefined;
-  const candidates = plansOf(code);
-  let exact = candidates[0] as Plan;
-  if (candidates.length > 1) {
-    for (const plan of candidates) {
-      if (plan.leading !== null ? plan.leading.test(nn) : hasType(plan, nn)) {
-        exact = plan;
-        break;
-      }
-    }
-  }
-  return isValidIn(exact, nn);
+  return isValidIn(claimingPlan(code, nn) ?? (plansOf(code)[0] as Plan), nn);
+}
+
+/** The library's bounds on a national significant number (MIN_LENGTH_FOR_NSN, MAX_LENGTH_FOR_NSN). */
+function parsableLength(nn: string): boolean {
+  return nn.length >= 2 && nn.length <= 17;
 }
 
 /** parsePhoneNumberFromString(digits, country)?.isValid(), or undefined for the cases not modelled. */
@@ -169,9 +214,21 @@ export function nationalValid(digits: string, country: string): boolean | undefi
   // country; validIn keeps the code's main one. Only main countries are modelled, so they agree.
   if (!plan.main) return undefined;
   if (plan.idd === null || plan.idd.test(digits)) return undefined;
-  if (digits.startsWith(plan.callingCode)) return undefined;
-  if (!keepsDigits(plan, digits)) return undefined;
-  return validIn(plan.code, digits);
+  let number = digits;
+  // Digits that start with the country's calling code ("1 212...", "34 612...") may be an
+  // international number written without its +: the library drops the code when the rest fits
+  // the plan and the whole does not, or when the whole is too long for the plan.
+  if (digits.startsWith(plan.callingCode)) {
+    const shorter = digits.slice(plan.callingCode.length);
+    const withoutCode = nationalNumberOf(plan, shorter);
+    const whole = nationalNumberOf(plan, digits);
+    if (withoutCode === undefined || whole === undefined) return undefined;
+    if ((!plan.national.test(whole) && plan.national.test(withoutCode)) || lengthCheck(plan, whole) === 'TOO_LONG') number = shorter;
+  }
+  const nn = nationalNumberOf(plan, number);
+  if (nn === undefined) return undefined;
+  if (!parsableLength(nn)) return false;
+  return validIn(plan.code, nn);
 }
 
 /** parsePhoneNumberFromString(`+${e164}`)?.isValid(), or undefined for the cases not modelled. */
@@ -185,8 +242,10 @@ export function internationalValid(e164: string): boolean | undefined {
     if (code.countries === undefined) return undefined;
     const rest = e164.slice(len);
     if (rest.length < 2) return undefined;
-    if (!keepsDigits(planOf(callingCode), rest)) return undefined;
-    return validIn(code, rest);
+    const nn = nationalNumberOf(planOf(callingCode), rest);
+    if (nn === undefined) return undefined;
+    if (!parsableLength(nn)) return false;
+    return validIn(code, nn);
   }
   return undefined;
 }
