@@ -34,20 +34,18 @@ function bbanPattern(country: string, structure: string): RegExp {
   return pattern;
 }
 
-/** ISO 7064 MOD 97-10 over the rearranged IBAN, folding nine digits at a time to stay exact. */
+/** ISO 7064 MOD 97-10 over the rearranged IBAN; `iban` is already known to be digits and capitals. */
 export function ibanMod97(iban: string): number {
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  // The number is the BBAN then the first four characters, each letter written as two digits
+  // (A = 10 ... Z = 35); its remainder is taken one digit (or letter) at a time, which never
+  // leaves small integers.
   let remainder = 0;
-  let chunk = '';
-  for (let i = 0; i < rearranged.length; i++) {
-    const code = rearranged.charCodeAt(i);
-    chunk += code >= 65 ? String(code - 55) : rearranged[i];
-    if (chunk.length >= 7) {
-      remainder = Number(String(remainder) + chunk) % 97;
-      chunk = '';
-    }
+  for (let k = 0; k < iban.length; k++) {
+    const i = k + 4 < iban.length ? k + 4 : k + 4 - iban.length;
+    const code = iban.charCodeAt(i);
+    remainder = code >= 65 ? (remainder * 100 + code - 55) % 97 : (remainder * 10 + code - 48) % 97;
   }
-  return chunk.length > 0 ? Number(String(remainder) + chunk) % 97 : remainder;
+  return remainder;
 }
 
 /**

@@ -16,7 +16,13 @@ const SEPARATORS = /[\s.\-/\u2010-\u2015\u2212]/g;
 /** Removes separators and upper-cases, or returns null for a non-string or an over-long input. */
 export function stripSeparators(input: unknown): string | null {
   if (typeof input !== 'string' || input.length > DOCUMENT_INPUT_MAX) return null;
-  return input.replace(SEPARATORS, '').toUpperCase();
+  // Bare digits and capitals (what the redaction detectors pass) come back as they are, without
+  // the two copies; anything else takes the general path.
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90))) return input.replace(SEPARATORS, '').toUpperCase();
+  }
+  return input;
 }
 
 /** Digit value of the character at `index` (the caller has checked it is an ASCII digit). */

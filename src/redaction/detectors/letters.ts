@@ -4,6 +4,7 @@
  * They are found from the token index, one token at a time.
  */
 import { isValidBic, isValidCurp, isValidIban, isValidNie } from '../../documents/index.js';
+import { IBAN_FORMATS } from '../../documents/iban-registry.js';
 import { BIC_CUES, PASSPORT_CUES } from '../cues.js';
 import { cueBefore, isDigitCode, type ScanText, TOK_ALL_CAPS, TOK_DIGIT, TOK_LETTER, tokenText } from '../text.js';
 import { type DetectContext, emit, isLineBreakGap } from './chunks.js';
@@ -150,9 +151,12 @@ function matchIban(ctx: DetectContext, t: number): number {
     u++;
     ends.push({ t: u, compact });
   }
+  // Only a candidate of the country's registered length can pass (isValidIban checks it too).
+  const length = IBAN_FORMATS[compact.slice(0, 2).toUpperCase()]?.[0];
+  if (length === undefined) return -1;
   for (let k = ends.length - 1; k >= 0; k--) {
     const e = ends[k] as { t: number; compact: string };
-    if (e.compact.length >= 15 && isValidIban(e.compact.toUpperCase())) {
+    if (e.compact.length === length && isValidIban(e.compact.toUpperCase())) {
       emit(ctx, 'IBAN', s.tokStart[t] as number, s.tokEnd[e.t] as number, 0.99, e.t >= nextLine ? 'iban:mod97+wrapped' : 'iban:mod97');
       return e.t;
     }
