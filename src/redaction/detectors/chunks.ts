@@ -10,7 +10,7 @@
  */
 import type { Language, Span } from '../types.js';
 import type { ScanText } from '../text.js';
-import { isAlnumCode, isDigitCode } from '../text.js';
+import { isAlnumCode, isDigitCode, TOK_DIGIT } from '../text.js';
 
 export interface Chunk {
   /** Offset of the first digit (a leading `+` or `(` is in `prefixStart`). */
@@ -65,6 +65,26 @@ const scratchGroups: string[] = [];
 /** Index 0 stays '' (no separator before the first group). */
 const scratchSeps: string[] = [''];
 
+/**
+ * The first `count` elements of a scratch array, as a new array of exactly that size: written
+ * out for the usual one to four groups (an array literal is allocated inline; slice is a call
+ * into the runtime that cost a quarter of scanChunks).
+ */
+function take<T>(scratch: readonly T[], count: number): T[] {
+  switch (count) {
+    case 1:
+      return [scratch[0] as T];
+    case 2:
+      return [scratch[0] as T, scratch[1] as T];
+    case 3:
+      return [scratch[0] as T, scratch[1] as T, scratch[2] as T];
+    case 4:
+      return [scratch[0] as T, scratch[1] as T, scratch[2] as T, scratch[3] as T];
+    default:
+      return scratch.slice(0, count);
+  }
+}
+
 export function scanChunks(s: ScanText): Chunk[] {
   const codes = s.codes;
   const n = codes.length;
@@ -74,6 +94,8 @@ export function scanChunks(s: ScanText): Chunk[] {
   // every code unit), so the tokens are walked instead of every code unit.
   let i = 0;
   for (let t = 0; t < s.tokenCount; t++) {
+    // Most tokens are words: their flags say so without reading the text.
+    if (((s.tokFlags[t] as number) & TOK_DIGIT) === 0) continue;
     const ts = s.tokStart[t] as number;
     if (ts < i || !isDigitCode(codes[ts] as number)) continue;
     i = ts;
@@ -120,10 +142,10 @@ export function scanChunks(s: ScanText): Chunk[] {
       }
       break;
     }
-    const groupStart = scratchStart.slice(0, count);
-    const groupEnd = scratchEnd.slice(0, count);
-    const groups = scratchGroups.slice(0, count);
-    const seps = scratchSeps.slice(0, count);
+    const groupStart = take(scratchStart, count);
+    const groupEnd = take(scratchEnd, count);
+    const groups = take(scratchGroups, count);
+    const seps = take(scratchSeps, count);
     let end = j;
     let suffix: { letter: string; end: number; spaced: boolean } | null = null;
     let gluedRight = false;
