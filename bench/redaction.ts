@@ -7,10 +7,10 @@
  *
  * Throughput: MB of UTF-8 per CPU-second (user + system, process.cpuUsage; wall-clock rates are
  * printed too) on one core (everything runs in this thread), over the whole corpus, one call per
- * sample, `--rounds` passes per engine (three for an engine slower than a second a pass) after
- * warm-up passes (at least 1.5 s of them, the same for every engine); the median pass. A floor is
- * measured first in the same run (reading every code unit once): a loaded machine shows as a low
- * floor.
+ * sample, `--rounds` rounds in which the engines take turns, one pass each (an engine slower than a
+ * second a pass runs in three), after warm-up passes (at least 1.5 s of them, the same for every
+ * engine); the median pass. A floor is timed in the same rounds (reading every code unit once): a
+ * loaded machine shows as a low floor.
  * Engines: `custodia.detect` (language detected per sample, as in production when none is given),
  * `custodia.redactSync` (detect + tag operator, output assembled), `redact-pii` (SyncRedactor with
  * its built-in redactors; `redact()` returns text only) and `openredaction` (`detect()`, default
@@ -29,7 +29,7 @@
  * words), each timed once through redactSync; MB/s reported (bounded by this benchmark, never
  * asserted in tests).
  *
- * Usage: npm run bench -- redaction [--per-language 400] [--seed 20260524] [--rounds 5]
+ * Usage: npm run bench -- redaction [--per-language 400] [--seed 20260524] [--rounds 9]
  *                                    [--skip-libs] [--skip-adversarial]
  */
 import { parseArgs } from 'node:util';
@@ -49,7 +49,7 @@ const { values: args } = parseArgs({
   options: {
     'per-language': { type: 'string', default: '400' },
     seed: { type: 'string', default: String(DEFAULT_SEED) },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '9' },
     'skip-libs': { type: 'boolean', default: false },
     'skip-adversarial': { type: 'boolean', default: false },
   },
@@ -169,27 +169,51 @@ function summary(q: Quality) {
  */
 const WARMUP_MS = 1500;
 
-/** Wall seconds and CPU seconds (user + system) of each pass. */
-function time(engine: Engine, texts: readonly string[], rounds: number): { wall: number[]; cpu: number[] } {
-  const warmStart = now();
-  let warmPasses = 0;
+/** Whole passes over the corpus until WARMUP_MS have gone by; returns the mean milliseconds a pass. */
+function warmUp(engine: Engine, texts: readonly string[]): number {
+  const start = now();
+  let passes = 0;
   do {
     for (const t of texts) engine.run(t);
-    warmPasses++;
-  } while (now() < warmStart + WARMUP_MS);
-  // An engine slower than a second a pass gets three passes, to keep the run short.
-  const passes = (now() - warmStart) / warmPasses > 1000 ? Math.min(rounds, 3) : rounds;
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let r = 0; r < passes; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = now();
-    for (const t of texts) engine.run(t);
-    wall.push((now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e6);
+    passes++;
+  } while (now() < start + WARMUP_MS);
+  return (now() - start) / passes;
+}
+
+interface Passes {
+  wall: number[];
+  cpu: number[];
+}
+
+/** One timed pass: wall seconds and CPU seconds (user + system). */
+function timePass(engine: Engine, texts: readonly string[], into: Passes): void {
+  const c0 = process.cpuUsage();
+  const t0 = now();
+  for (const t of texts) engine.run(t);
+  into.wall.push((now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  into.cpu.push((c.user + c.system) / 1e6);
+}
+
+/**
+ * Times every engine, `rounds` rounds of one pass each, the engines taking turns within a round:
+ * the speed of a shared core drifts by tens of percent over a minute, and timing the engines one
+ * after the other made the ratio between them follow the drift. An engine slower than a second a
+ * pass runs in the first three rounds only, to keep the run short.
+ */
+function timeAll(engines: readonly Engine[], texts: readonly string[], rounds: number): Map<Engine, Passes> {
+  const out = new Map<Engine, Passes>();
+  const slow = new Set<Engine>();
+  for (const engine of engines) {
+    progress(`warming up ${engine.name}`);
+    if (warmUp(engine, texts) > 1000) slow.add(engine);
+    out.set(engine, { wall: [], cpu: [] });
   }
-  return { wall, cpu };
+  for (let r = 0; r < rounds; r++) {
+    progress(`timing round ${r + 1} of ${rounds}`);
+    for (const engine of engines) if (r < 3 || !slow.has(engine)) timePass(engine, texts, out.get(engine) as Passes);
+  }
+  return out;
 }
 
 let sink = 0;
@@ -229,9 +253,9 @@ async function main(): Promise<void> {
   }
 
   const rates: Record<string, number> = {};
+  const timed = timeAll(engines, texts, rounds);
   for (const engine of engines) {
-    progress(`timing ${engine.name} (${rounds} passes over ${round2(mb)} MB)`);
-    const passes = time(engine, texts, rounds);
+    const passes = timed.get(engine) as Passes;
     const seconds = median(passes.cpu);
     rates[engine.name] = mb / seconds;
     if (engine.name.startsWith('baseline')) {
