@@ -131,11 +131,23 @@ export function assertSyncPolicy(policy: RedactionPolicy): void {
 export function redactSync(text: string, options: RedactOptions = {}): RedactResult {
   assertSyncPolicy(options.policy ?? DEFAULT_REDACTION_POLICY);
   const { policy, language, spans } = prepare(text, options);
-  const outputs = spans.map((sp) => {
-    const op = operatorFor(policy, sp.type);
-    // `tag` and `redact` do not read the value: no need to copy it out of the text.
-    const value = op.kind === 'tag' || op.kind === 'redact' ? '' : text.slice(sp.start, sp.end);
-    return applySync(op, sp.type, value, options.backend);
-  });
+  // The operator is looked up once per type in the text; `tag` and `redact` do not read the
+  // value, so their output is made once per type too, without copying values out of the text.
+  const types: EntityType[] = [];
+  const ops: Operator[] = [];
+  const fixed: (string | null)[] = [];
+  const outputs = new Array<string>(spans.length);
+  for (let i = 0; i < spans.length; i++) {
+    const sp = spans[i] as Span;
+    let k = types.indexOf(sp.type);
+    if (k < 0) {
+      k = types.length;
+      const op = operatorFor(policy, sp.type);
+      types.push(sp.type);
+      ops.push(op);
+      fixed.push(op.kind === 'tag' || op.kind === 'redact' ? applySync(op, sp.type, '', options.backend) : null);
+    }
+    outputs[i] = fixed[k] ?? applySync(ops[k] as Operator, sp.type, text.slice(sp.start, sp.end), options.backend);
+  }
   return withLanguage(language, assemble(text, spans, outputs, policy));
 }

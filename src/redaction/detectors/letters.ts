@@ -124,42 +124,35 @@ function passportLike(w: string): boolean {
  *
  * The print format (groups of four, ISO 13616) is long enough to be cut by a wrapped line: one
  * line break (chunks.ts, isLineBreakGap) joins two groups when every group before it has four
- * characters. Nothing else is needed to keep unrelated text out: the result must still have the
- * country's exact length and pass mod 97, and the longest valid prefix wins, so a word on the next
- * line never extends an IBAN that ends its line.
+ * characters. Nothing else is needed to keep unrelated text out: the groups are joined only up to
+ * the country's exact length, and the result must pass mod 97, so a word on the next line never
+ * extends an IBAN that ends its line.
  */
 function matchIban(ctx: DetectContext, t: number): number {
   const s = ctx.s;
   let compact = tokenText(s, t);
-  const ends: { t: number; compact: string }[] = [{ t, compact }];
+  // Only the candidate of the country's registered length can pass (isValidIban checks it too),
+  // and the candidates grow strictly longer: at most one of them is ever validated.
+  const length = IBAN_FORMATS[compact.slice(0, 2).toUpperCase()]?.[0];
+  if (length === undefined) return -1;
   let u = t;
   let fours = compact.length === 4;
   let wrapped = false;
   // The first token after the line break, if one was crossed.
   let nextLine = s.tokenCount;
-  for (;;) {
-    if (compact.length >= 34 || u + 1 >= s.tokenCount) break;
+  while (compact.length < length && u + 1 < s.tokenCount) {
     if (!joinedBy(s, u, ' -')) {
       if (wrapped || !fours || !isLineBreakGap(s.codes, s.tokEnd[u] as number, s.tokStart[u + 1] as number)) break;
       wrapped = true;
       nextLine = u + 1;
     }
     const next = tokenText(s, u + 1);
-    if (next.length > 34 - compact.length) break;
+    if (next.length > length - compact.length) break;
     compact += next;
     fours = fours && next.length === 4;
     u++;
-    ends.push({ t: u, compact });
   }
-  // Only a candidate of the country's registered length can pass (isValidIban checks it too).
-  const length = IBAN_FORMATS[compact.slice(0, 2).toUpperCase()]?.[0];
-  if (length === undefined) return -1;
-  for (let k = ends.length - 1; k >= 0; k--) {
-    const e = ends[k] as { t: number; compact: string };
-    if (e.compact.length === length && isValidIban(e.compact.toUpperCase())) {
-      emit(ctx, 'IBAN', s.tokStart[t] as number, s.tokEnd[e.t] as number, 0.99, e.t >= nextLine ? 'iban:mod97+wrapped' : 'iban:mod97');
-      return e.t;
-    }
-  }
-  return -1;
+  if (compact.length !== length || !isValidIban(compact.toUpperCase())) return -1;
+  emit(ctx, 'IBAN', s.tokStart[t] as number, s.tokEnd[u] as number, 0.99, u >= nextLine ? 'iban:mod97+wrapped' : 'iban:mod97');
+  return u;
 }
