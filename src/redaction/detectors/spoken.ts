@@ -26,15 +26,26 @@ const REPEAT: ReadonlyMap<string, number> = new Map(Object.entries({ doble: 2, d
 /** The words that can open a run: a digit word or "double". */
 const RUN_STARTS = new WordSet([...WORDS.keys(), ...REPEAT.keys()], { presence: true });
 const REPEAT_WORDS = new WordSet(REPEAT.keys());
+/** WORDS and REPEAT again, for tokens of a scan: looked up by the scan's word numbers, without slicing the token. */
+const DIGIT_WORDS = new WordSet(WORDS.keys());
+const DIGIT_OF: readonly string[] = [...WORDS.values()];
+const REPEAT_TIMES: readonly number[] = [...REPEAT.values()];
 const MAX_RUN_DIGITS = 64;
 /** Hesitations inside a read-out number ("cuatro cinco, eh, tres"): skipped, kept in the span. */
 const FILLERS = new Set(['eh', 'em', 'e', 'uh', 'hum', 'ehm', 'mm', 'mmm', 'este', 'bueno', 'tipo', 'like', 'so']);
+const FILLER_WORDS = new WordSet(FILLERS);
 /** Longest gap between two digit words: pauses come out as ", ", "... ", " - ". */
 const MAX_GAP = 5;
 
 /** Whether a folded word can be part of a read-out number (digit word, "double", filler). */
 export function isSpokenNumberWord(w: string): boolean {
   return WORDS.has(w) || REPEAT.has(w) || FILLERS.has(w);
+}
+
+/** The digit token t of `s` spells ("cinco" -> "5"), or undefined. */
+function digitOf(s: ScanText, t: number): string | undefined {
+  const k = DIGIT_WORDS.tokenIndex(s, t);
+  return k >= 0 ? DIGIT_OF[k] : undefined;
 }
 
 /** Whether text[from, to) is a pause between two digit words: 1 to MAX_GAP of ` ,.…-`. */
@@ -91,20 +102,20 @@ export function detectSpokenDigits(ctx: DetectContext): void {
       if (pieces.length > 0) {
         if (!pauseGap(s, s.tokEnd[u - 1] as number, s.tokStart[u] as number)) break;
       }
-      const w = tokenText(s, u);
       const f = s.tokFlags[u] as number;
       const pieceStart = s.tokStart[u] as number;
       let digits: string | undefined;
       let end = s.tokEnd[u] as number;
-      if (f & TOK_LETTER && pieces.length > 0 && FILLERS.has(w) && u + 1 < s.tokenCount && WORDS.has(tokenText(s, u + 1))) {
+      if (f & TOK_LETTER && pieces.length > 0 && FILLER_WORDS.hasToken(s, u) && u + 1 < s.tokenCount && DIGIT_WORDS.hasToken(s, u + 1)) {
         u++;
         continue;
       }
       if (f & TOK_LETTER) {
-        digits = WORDS.get(w);
+        digits = digitOf(s, u);
         if (digits === undefined) {
-          const times = REPEAT.get(w);
-          const next = times !== undefined && u + 1 < s.tokenCount ? WORDS.get(tokenText(s, u + 1)) : undefined;
+          const r = REPEAT_WORDS.tokenIndex(s, u);
+          const times = r >= 0 ? REPEAT_TIMES[r] : undefined;
+          const next = times !== undefined && u + 1 < s.tokenCount ? digitOf(s, u + 1) : undefined;
           if (times !== undefined && next !== undefined) {
             digits = next.repeat(times);
             end = s.tokEnd[u + 1] as number;
@@ -112,7 +123,7 @@ export function detectSpokenDigits(ctx: DetectContext): void {
           }
         }
         if (digits !== undefined) spelled++;
-      } else if (f & TOK_DIGIT && w.length <= 4) digits = w;
+      } else if (f & TOK_DIGIT && end - pieceStart <= 4) digits = tokenText(s, u);
       if (digits === undefined) break;
       pieces.push({ digits, start: pieceStart, end });
       total += digits.length;
