@@ -1,6 +1,6 @@
 /**
- * The answer `parsePhoneNumberFromString(...)?.isValid()` gives for a string of digits, computed
- * from libphonenumber-js's own metadata with its regular expressions compiled once.
+ * The answer `parsePhoneNumberFromString(...)?.isValid() === true` gives for a string of digits,
+ * computed from libphonenumber-js's own metadata with its regular expressions compiled once.
  *
  * Why: the library builds a new RegExp from a long pattern for every check and walks several
  * layers of option handling per call (about 8 microseconds a number, 13 for a US one), which made
@@ -207,7 +207,10 @@ function parsableLength(nn: string): boolean {
   return nn.length >= 2 && nn.length <= 17;
 }
 
-/** parsePhoneNumberFromString(digits, country)?.isValid(), or undefined for the cases not modelled. */
+/**
+ * `parsePhoneNumberFromString(digits, country)?.isValid() === true` (so false where the library
+ * parses nothing), or undefined for the cases not modelled. `country` is one the metadata knows.
+ */
 export function nationalValid(digits: string, country: string): boolean | undefined {
   const plan = planOf(country);
   // When no country of a shared calling code claims the number, the library keeps the default
@@ -231,7 +234,7 @@ export function nationalValid(digits: string, country: string): boolean | undefi
   return validIn(plan.code, nn);
 }
 
-/** parsePhoneNumberFromString(`+${e164}`)?.isValid(), or undefined for the cases not modelled. */
+/** `parsePhoneNumberFromString(`+${e164}`)?.isValid() === true`, or undefined for the cases not modelled. */
 export function internationalValid(e164: string): boolean | undefined {
   if (e164.length < 2 || e164.charCodeAt(0) === 48) return undefined;
   for (let len = 1; len <= 3 && len <= e164.length; len++) {
