@@ -146,6 +146,13 @@ describe('national identifiers (published examples, test/vectors/national-id-exa
     expect(found('DNI 54362315 ok', 'es', ['DNI'])).toEqual([['DNI', '54362315']]);
     expect(found('DNI 54362315 y el pedido 12345678', 'es', ['DNI'])).toEqual([['DNI', '54362315']]);
   });
+  it('reads bare digits after "CNPJ" as the CNPJ even when they would also make a card', () => {
+    // 36178889000149: valid CNPJ check digits, and a 14-digit Diners range number that passes Luhn.
+    expect(found('O CNPJ da empresa é 36178889000149.', 'pt')).toEqual([['CNPJ', '36178889000149']]);
+    expect(found('CNPJ: 36178889000149', 'pt')).toEqual([['CNPJ', '36178889000149']]);
+    // Without the word, the same digits after a card word stay a card.
+    expect(found('Meu cartão é 36178889000149', 'pt')).toEqual([['CARD_NUMBER', '36178889000149']]);
+  });
   it('keeps protocol and invoice numbers that fail the checksums untouched', () => {
     expect(found('Seu protocolo é 20241234567890.', 'pt')).toEqual([]);
     expect(found('A fatura 231.002.999-00 está errada.', 'pt')).toEqual([]);

@@ -161,7 +161,9 @@ function matchAt(ctx: DetectContext, ch: Chunk, g: number): void {
     }
     if (isValidCuit(one) && cue(ctx, start, CUIT_CUES)) emit(ctx, 'CUIT', start, (ch.groupEnd[g] as number), 0.97, 'cuit:checksum+context');
   } else if (one.length === 14 && isValidCnpj(one)) {
-    emit(ctx, 'CNPJ', start, (ch.groupEnd[g] as number), cue(ctx, start, CNPJ_CUES) ? 0.97 : 0.8, 'cnpj:checksum');
+    // After its name, a bare CNPJ outranks a card (0.99): one in twenty also passes a 14-digit
+    // card's issuer range and Luhn, and "CNPJ: 36178889000149" is a company's number, not a card.
+    emit(ctx, 'CNPJ', start, (ch.groupEnd[g] as number), cue(ctx, start, CNPJ_CUES) ? 0.995 : 0.8, 'cnpj:checksum');
   } else if (one.length === 9 && cue(ctx, start, SSN_CUES) && isPlausibleSsn(`${one.slice(0, 3)}-${one.slice(3, 5)}-${one.slice(5)}`)) {
     emit(ctx, 'SSN', start, (ch.groupEnd[g] as number), 0.9, 'ssn:rules+context');
   } else if (one.length === 10 && cue(ctx, start, NIT_CUES) && isValidNit(`${one.slice(0, 9)}-${one.slice(9)}`)) {
