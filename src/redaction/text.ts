@@ -374,6 +374,15 @@ export function releaseScan(s: ScanText): void {
 }
 
 /**
+ * What one code unit adds to scanText's count of language marks: 1 for a Spanish one, 1 << 16
+ * for a Portuguese one. Both counts fit: only texts of at most LANGUAGE_SAMPLE code units keep
+ * the count made while scanning.
+ */
+function markCount(cls: number): number {
+  return (cls & CLS_MARKS) === 0 ? 0 : cls & CLS_SPANISH ? 1 : 0x10000;
+}
+
+/**
  * Scans `text` once (see the module comment). For texts up to {@link POOLED_MAX} code units the
  * arrays of the result are views of buffers that the next call reuses: a ScanText is only valid
  * until scanText is called again. detect() holds one at a time and none outlives the call.
@@ -418,8 +427,8 @@ export function scanText(text: string): ScanText {
   // Tokens made of digits only are in no set unless the vocabulary has such a word.
   const lookUpMask = vocabulary.digitWords ? TOK_DIGIT | TOK_LETTER : TOK_LETTER;
   let present = 0;
-  let spanishMarks = 0;
-  let portugueseMarks = 0;
+  // Spanish marks in the low 16 bits, Portuguese ones above (see markCount).
+  let marks = 0;
   let count = 0;
   let i = 0;
   // Separators are read one at a time here; a token is read to its end by the inner loop, which
@@ -429,10 +438,7 @@ export function scanText(text: string): ScanText {
     let f = FOLD[c] as number;
     codesBuf[i] = f;
     let cls = CLS[c] as number;
-    if ((cls & CLS_MARKS) !== 0) {
-      if (cls & CLS_SPANISH) spanishMarks++;
-      else portugueseMarks++;
-    }
+    marks += markCount(cls);
     if ((cls & (CLS_DIGIT | CLS_LETTER)) === 0) {
       i++;
       continue;
@@ -456,10 +462,7 @@ export function scanText(text: string): ScanText {
       if ((cls & (CLS_DIGIT | CLS_LETTER)) === 0) break;
       f = FOLD[c] as number;
       codesBuf[i] = f;
-      if ((cls & CLS_MARKS) !== 0) {
-        if (cls & CLS_SPANISH) spanishMarks++;
-        else portugueseMarks++;
-      }
+      marks += markCount(cls);
     }
     startBuf[count] = start;
     endBuf[count] = i;
@@ -474,16 +477,11 @@ export function scanText(text: string): ScanText {
   }
   if (n > LANGUAGE_SAMPLE) {
     // Counted over the whole text above (one test fewer per code unit); only the sample counts.
-    spanishMarks = 0;
-    portugueseMarks = 0;
-    for (let j = 0; j < LANGUAGE_SAMPLE; j++) {
-      const cls = CLS[text.charCodeAt(j)] as number;
-      if ((cls & CLS_MARKS) !== 0) {
-        if (cls & CLS_SPANISH) spanishMarks++;
-        else portugueseMarks++;
-      }
-    }
+    marks = 0;
+    for (let j = 0; j < LANGUAGE_SAMPLE; j++) marks += markCount(CLS[text.charCodeAt(j)] as number);
   }
+  const spanishMarks = marks & 0xffff;
+  const portugueseMarks = marks >>> 16;
   // The slot after the last token reads as zero, as it did when every scan had fresh arrays.
   startBuf[count] = 0;
   endBuf[count] = 0;
