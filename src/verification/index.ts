@@ -18,7 +18,7 @@ export {
   VERIFICATION_SCOPE,
 } from './service.js';
 export { CLAIM_LEASE_MS, classifySendError, createOtpDispatcher, OTP_JOB, type OtpDispatcher, type OtpSenders, startOtpDispatcher } from './dispatch.js';
-export { DEFAULT_VERIFICATION_SETTINGS, loadVerificationSettings, parseVerificationSettings, type VerificationSettings, verificationSettingsSchema } from './settings.js';
+export { DEFAULT_VERIFICATION_SETTINGS, loadVerificationSettings, parseVerificationSettings, parseVerificationSettingsText, type VerificationSettings, verificationSettingsSchema } from './settings.js';
 export { DEFAULT_EMAIL, DEFAULT_SMS, DEFAULT_VOICE, type Language, LANGUAGES, render, templateProblem } from './templates.js';
 export { registerVerificationRoutes, type VerificationRouteDeps } from './routes.js';
 export { createVerification, type Verification } from './setup.js';

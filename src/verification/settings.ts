@@ -2,6 +2,7 @@
  * A tenant's verification rules, one JSON object per tenant (`verification_settings`), every
  * member with a default, so a tenant that never set anything gets the documented behaviour.
  */
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Tx } from '../db/index.js';
 import { recordEntry } from '../ledger/record.js';
@@ -79,7 +80,7 @@ export const verificationSettingsSchema = z.strictObject({
 export type VerificationSettings = z.output<typeof verificationSettingsSchema>;
 export type VerificationSettingsInput = z.input<typeof verificationSettingsSchema>;
 
-export const DEFAULT_VERIFICATION_SETTINGS: VerificationSettings = verificationSettingsSchema.parse({});
+export const DEFAULT_VERIFICATION_SETTINGS: VerificationSettings = deepFreeze(verificationSettingsSchema.parse({}));
 
 /**
  * Stored settings with defaults filled in. A stored object that no longer validates falls back
@@ -97,9 +98,44 @@ export function parseVerificationSettings(stored: Record<string, unknown> | null
   return verificationSettingsSchema.parse(merged);
 }
 
+/**
+ * Parsed settings by their stored text (jsonb's canonical text: equal settings, equal text).
+ * Validating a tenant's settings costs more than reading them, and every verification request
+ * and risk decision needs them; the text is the key, so a change is seen at once, and the values
+ * are frozen because tenants with equal text share one.
+ */
+const parsedByText = new Map<string, VerificationSettings>();
+const PARSED_CACHE_MAX = 256;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+/**
+ * {@link parseVerificationSettings} of the stored text (`settings::text`), remembered: the same
+ * text gives the same frozen object. Null (no row) gives the defaults.
+ */
+export function parseVerificationSettingsText(text: string | null): VerificationSettings {
+  if (text === null) return DEFAULT_VERIFICATION_SETTINGS;
+  const known = parsedByText.get(text);
+  if (known !== undefined) return known;
+  const parsed = deepFreeze(parseVerificationSettings(JSON.parse(text) as Record<string, unknown>));
+  // Oldest first out: a map iterates in insertion order.
+  if (parsedByText.size >= PARSED_CACHE_MAX) parsedByText.delete(parsedByText.keys().next().value as string);
+  parsedByText.set(text, parsed);
+  return parsed;
+}
+
+/** The settings' stored text (for {@link parseVerificationSettingsText}), as a scalar subquery. */
+export const SETTINGS_TEXT_SQL = sql<string | null>`(SELECT settings::text FROM verification_settings)`;
+
 export async function loadVerificationSettings(tx: Tx): Promise<VerificationSettings> {
-  const row = await withVerificationTables(tx).selectFrom('verification_settings').select('settings').executeTakeFirst();
-  return parseVerificationSettings(row?.settings ?? null);
+  const result = await sql<{ settings: string | null }>`SELECT ${SETTINGS_TEXT_SQL} AS settings`.execute(tx);
+  return parseVerificationSettingsText(result.rows[0]?.settings ?? null);
 }
 
 export async function saveVerificationSettings(tx: Tx, tenantId: string, settings: VerificationSettings, by: string, now: Date): Promise<void> {

@@ -17,7 +17,7 @@ import {
   stepUp,
 } from '../../src/verification/risk/index.js';
 import { levelFor } from '../../src/verification/risk/service.js';
-import { parseVerificationSettings } from '../../src/verification/index.js';
+import { DEFAULT_VERIFICATION_SETTINGS, parseVerificationSettings, parseVerificationSettingsText } from '../../src/verification/index.js';
 
 type Row = [name: string, signals: Partial<RiskSignals>, score: number, band: 'low' | 'elevated' | 'high', contributions: [string, number][]];
 
@@ -129,5 +129,21 @@ describe('business hours', () => {
   it('verification settings carry the risk defaults when a tenant set none', () => {
     expect(parseVerificationSettings(null).risk).toEqual(DEFAULT_RISK_SETTINGS);
     expect(parseVerificationSettings({ risk: { weights: { unusual_time: { points: 0, max: 0 } } } }).risk.weights.caller_id_mismatch).toEqual({ points: 20, max: 20 });
+  });
+
+  it('stored settings text parses once per text: the same frozen value again, a changed text anew, a broken member back to its default', () => {
+    const text = JSON.stringify({ codeDigits: 8, risk: { actions: { view_balance: 2 } } });
+    const first = parseVerificationSettingsText(text);
+    expect(first).toEqual(parseVerificationSettings(JSON.parse(text) as Record<string, unknown>));
+    expect(parseVerificationSettingsText(text)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.risk.actions) && Object.isFrozen(first.methodOrder)).toBe(true);
+    expect(() => {
+      (first.risk.actions as { view_balance: number }).view_balance = 0;
+    }).toThrow(TypeError);
+    const changed = parseVerificationSettingsText(JSON.stringify({ codeDigits: 7 }));
+    expect(changed.codeDigits).toBe(7);
+    expect(changed.risk.actions.view_balance).toBe(DEFAULT_VERIFICATION_SETTINGS.risk.actions.view_balance);
+    expect(parseVerificationSettingsText(JSON.stringify({ codeDigits: 99, maxAttempts: 3 }))).toMatchObject({ codeDigits: 6, maxAttempts: 3 });
+    expect(parseVerificationSettingsText(null)).toBe(DEFAULT_VERIFICATION_SETTINGS);
   });
 });

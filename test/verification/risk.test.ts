@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer } from '../../src/customers/index.js';
+import { createRiskEngine } from '../../src/verification/risk/index.js';
 import { bearerOf } from '../agents/helpers.js';
 import { createTestApp, type TestApp } from '../helpers/context.js';
 import { api, type ContactCenter, contactCenter, expectProblem, expectStatus, person, type Reply, UNKNOWN_ID } from '../interactions/helpers.js';
@@ -162,6 +163,23 @@ describe('requirements of actions (step-up)', () => {
     const res = await requirement(cc, s.id, 'view_balance');
     // Customer 1's own failures from the test above still count (2 this hour).
     expect(res.body).toMatchObject({ risk: { score: 16, band: 'low' }, requiredLevel: 1 });
+  });
+
+  it('the engine itself: an interaction of another tenant is not found, one without a customer is not ready, and neither leaves a ledger entry', async () => {
+    const engine = createRiskEngine({ vault: t.ctx.vault });
+    const foreign = await session(other, 0, PHONE);
+    const unlinked = await api(t, 'POST', '/v1/interactions', { token: cc.ivrKey, payload: { channel: 'chat', direction: 'inbound' } });
+    expectStatus(unlinked, 201);
+    const before = (await ledger(cc.tenantId, 'verification.risk.')).length;
+    const ask = (interactionId: string) =>
+      t.ctx.db.withTenant(cc.tenantId, (tx) => engine.requiredLevel(tx, { tenantId: cc.tenantId, interactionId, action: 'view_balance', now: t.clock.now() }));
+    await expect(ask(foreign.interaction)).rejects.toMatchObject({ code: 'interactions.not_found' });
+    await expect(ask(UNKNOWN_ID)).rejects.toMatchObject({ code: 'interactions.not_found' });
+    await expect(ask(String(unlinked.body.id))).rejects.toMatchObject({ code: 'verification.interaction_not_ready' });
+    expect((await ledger(cc.tenantId, 'verification.risk.')).length).toBe(before);
+    // The same engine answers for the tenant's own linked interaction, from the same statement.
+    const own = await session(cc, 0, PHONE);
+    await expect(ask(own.interaction)).resolves.toMatchObject({ action: 'view_balance', baseLevel: 1, requiredLevel: 1, risk: { band: 'low' } });
   });
 
   it('records each decision in the ledger: action, score, band, levels and signal names, no values', async () => {

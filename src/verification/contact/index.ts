@@ -41,6 +41,17 @@ export interface ContactSignalsQuery {
 }
 
 /**
+ * What {@link ContactSignalsFn.select} reads for: the customer's id, or an SQL expression that
+ * gives it inside the statement the select is folded into (a statement that learns the customer
+ * as it runs, from an interaction, say).
+ */
+export interface ContactSelectQuery {
+  readonly tenantId: string;
+  readonly customerId: string | RawBuilder<unknown>;
+  readonly now: Date;
+}
+
+/**
  * The contact checks of one customer: call it, or fold what it reads into a statement of one's
  * own (the risk engine does: a decision then costs one round trip, not three) with
  * {@link ContactSignalsFn.select} and finish with {@link ContactSignalsFn.fromRow}.
@@ -48,7 +59,7 @@ export interface ContactSignalsQuery {
 export interface ContactSignalsFn {
   (tx: Tx, query: ContactSignalsQuery): Promise<ContactSignals>;
   /** Everything the checks read, as one json value (a scalar subquery): null for an unknown customer. */
-  select(query: ContactSignalsQuery): RawBuilder<unknown>;
+  select(query: ContactSelectQuery): RawBuilder<unknown>;
   /** The signals from what {@link select} gave, in the same transaction. */
   fromRow(tx: Tx, row: unknown, query: ContactSignalsQuery): Promise<ContactSignals>;
 }
@@ -87,7 +98,7 @@ interface StoredContact {
  * the lookback: the value a customer was created with is not a change, so a new customer is not
  * a taken-over one. Only fields of the current schema count.
  */
-function contactRowJson(q: { tenantId: string; customerId: string; since: Date; now: Date }): RawBuilder<unknown> {
+function contactRowJson(q: { tenantId: string; customerId: string | RawBuilder<unknown>; since: Date; now: Date }): RawBuilder<unknown> {
   const changed = (type: 'phone' | 'email') => sql`(
     SELECT max(h.at) FROM customer_field_history h
     JOIN contact_fields f ON f.key = h.field_key AND f.field_type = ${type}
@@ -131,7 +142,7 @@ function pick(values: readonly StoredContact[], type: 'phone' | 'email', preferr
 export function createContactSignals(deps: ContactSignalsDeps): ContactSignalsFn {
   const mx = deps.mx ?? new MxChecker();
   const lookbackDays = deps.lookbackDays ?? 90;
-  const select = (query: ContactSignalsQuery) => contactRowJson({ tenantId: query.tenantId, customerId: query.customerId, since: new Date(query.now.getTime() - lookbackDays * DAY_MS), now: query.now });
+  const select = (query: ContactSelectQuery) => contactRowJson({ tenantId: query.tenantId, customerId: query.customerId, since: new Date(query.now.getTime() - lookbackDays * DAY_MS), now: query.now });
 
   async function fromRow(tx: Tx, value: unknown, query: ContactSignalsQuery): Promise<ContactSignals> {
     const row = value === null || value === undefined ? undefined : jsonColumn(value as string | ContactRow);

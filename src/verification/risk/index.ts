@@ -23,7 +23,7 @@ export {
   stepUp,
 } from './score.js';
 export { type BusinessHours, DEFAULT_ACTION_LEVELS, DEFAULT_RISK_SETTINGS, outsideBusinessHours, RISK_ACTIONS, type RiskAction, type RiskSettings, riskSettingsSchema } from './settings.js';
-export { collectSignals, type ContactSignalSource, type ContactSignalsLike, NO_CONTACT_SIGNALS, type SignalQuery } from './signals.js';
+export { type ContactSignalSource, type ContactSignalsLike, NO_CONTACT_SIGNALS, readSignalInputs, type SignalInputs, type SignalQuery, signalsFrom } from './signals.js';
 export {
   addFraudNumber,
   createRiskEngine,

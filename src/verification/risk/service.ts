@@ -5,7 +5,7 @@
  * names, scores and codes only: never a number, never a value.
  */
 import type { InteractionActor } from '../../interactions/index.js';
-import { getInteraction, InteractionErrors } from '../../interactions/index.js';
+import { InteractionErrors } from '../../interactions/index.js';
 import type { Tx } from '../../db/index.js';
 import type { LedgerEntryInput } from '../../ledger/entry.js';
 import { recordEntry } from '../../ledger/record.js';
@@ -14,10 +14,10 @@ import { newId } from '../../platform/ids.js';
 import type { Vault } from '../../vault/index.js';
 import { VerificationErrors } from '../errors.js';
 import type { AssuranceLevel } from '../levels.js';
-import { loadVerificationSettings } from '../settings.js';
+import { parseVerificationSettingsText } from '../settings.js';
 import { type Contribution, explainRisk, type RiskBand, scoreRisk, stepUp } from './score.js';
 import type { RiskAction, RiskSettings } from './settings.js';
-import { collectSignals, type ContactSignalSource, NO_CONTACT_SIGNALS } from './signals.js';
+import { type ContactSignalSource, NO_CONTACT_SIGNALS, readSignalInputs, type SignalInputs, signalsFrom } from './signals.js';
 import { deleteFraudNumber, type FraudNumberRow, type FraudReason, insertFraudNumber, insertSessionCaller, listFraudNumbers } from './store.js';
 
 export interface RiskDecision {
@@ -81,15 +81,19 @@ export interface StepUp {
 export function createRiskEngine(deps: RiskEngineDeps) {
   const contactSignals = deps.contactSignals ?? NO_CONTACT_SIGNALS;
 
-  /** Collects the signals of the interaction's caller and scores them (no ledger entry). */
-  async function assess(tx: Tx, query: { tenantId: string; customerId: string; interactionId: string; now: Date }, settings: RiskSettings): Promise<RiskDecision> {
-    const signals = await collectSignals(tx, { tenantId: query.tenantId, customerId: query.customerId, interactionId: query.interactionId, now: query.now }, settings, contactSignals);
+  /** Scores the signals of `customerId` from what one statement read. */
+  async function decide(tx: Tx, inputs: SignalInputs, customerId: string, settings: RiskSettings): Promise<RiskDecision> {
+    const signals = await signalsFrom(tx, inputs, customerId, settings, contactSignals);
     const scored = scoreRisk(signals, settings.weights, settings.thresholds);
     return { ...scored, explanation: explainRisk(scored) };
   }
 
   return {
-    assess,
+    /** Collects the signals of the interaction's caller and scores them under `settings` (no ledger entry). */
+    async assess(tx: Tx, query: { tenantId: string; customerId: string; interactionId: string; now: Date }, settings: RiskSettings): Promise<RiskDecision> {
+      const inputs = await readSignalInputs(tx, query, contactSignals);
+      return decide(tx, inputs, query.customerId, settings);
+    },
 
     /**
      * `baseLevel` (a level another part of the product decided, e.g. the access policy's for a
@@ -98,8 +102,9 @@ export function createRiskEngine(deps: RiskEngineDeps) {
      * decision, with the band).
      */
     async stepUpFrom(tx: Tx, query: { tenantId: string; interactionId: string; customerId: string; baseLevel: AssuranceLevel; now: Date }): Promise<StepUp> {
-      const settings = (await loadVerificationSettings(tx)).risk;
-      const risk = await assess(tx, { tenantId: query.tenantId, customerId: query.customerId, interactionId: query.interactionId, now: query.now }, settings);
+      const inputs = await readSignalInputs(tx, query, contactSignals);
+      const settings = parseVerificationSettingsText(inputs.settingsText).risk;
+      const risk = await decide(tx, inputs, query.customerId, settings);
       return { requiredLevel: stepUp(query.baseLevel, risk.band, bandSteps(settings)), band: risk.band, score: risk.score };
     },
 
@@ -108,14 +113,16 @@ export function createRiskEngine(deps: RiskEngineDeps) {
      * action, raised by the risk band (at most 3), with the decision recorded in the ledger
      * (`verification.risk.decision`: action, score, band, levels and the names of the signals).
      * The interaction must be linked to a customer; an unknown id (or another tenant's) is
-     * `interactions.not_found`.
+     * `interactions.not_found`. Two statements: what it reads, and the ledger entry.
      */
     async requiredLevel(tx: Tx, query: RequirementQuery): Promise<Requirement> {
-      const interaction = await getInteraction(tx, query.interactionId);
+      const inputs = await readSignalInputs(tx, { tenantId: query.tenantId, customerId: undefined, interactionId: query.interactionId, now: query.now }, contactSignals);
+      const { interaction } = inputs;
       if (interaction === undefined) throw new AppError(InteractionErrors.not_found);
-      if (interaction.customerId === null) throw new AppError(VerificationErrors.interaction_not_ready);
-      const settings = (await loadVerificationSettings(tx)).risk;
-      const risk = await assess(tx, { tenantId: query.tenantId, customerId: interaction.customerId, interactionId: interaction.id, now: query.now }, settings);
+      const { customerId } = interaction;
+      if (customerId === null) throw new AppError(VerificationErrors.interaction_not_ready);
+      const settings = parseVerificationSettingsText(inputs.settingsText).risk;
+      const risk = await decide(tx, inputs, customerId, settings);
       const { base, required } = levelFor(settings, query.action, risk.band);
       const currentLevel = interaction.verificationLevel as AssuranceLevel;
       await recordEntry(
@@ -124,7 +131,7 @@ export function createRiskEngine(deps: RiskEngineDeps) {
         {
           actor: ledgerActor(query.actor),
           action: 'verification.risk.decision',
-          targets: { interaction: interaction.id, customer: interaction.customerId },
+          targets: { interaction: query.interactionId, customer: customerId },
           details: {
             action: query.action,
             score: risk.score,

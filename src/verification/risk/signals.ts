@@ -1,8 +1,8 @@
 /**
  * Signal collection: the SQL side of the risk engine. Reads counts and flags in the caller's
- * tenant-scoped transaction (one statement: store.ts `collectRiskCounts`, with the contact
- * checks' reads folded in), adds the contact checks and the time of day, and hands them to the pure core (score.ts). Windows: the last hour
- * and the last 24 hours before `now`.
+ * tenant-scoped transaction (one statement: store.ts `readRiskInputs`, with the interaction, the
+ * settings and the contact checks' reads folded in), adds the contact checks and the time of day,
+ * and hands them to the pure core (score.ts).
  *
  * The calling number is never read or kept in clear: sessions keep its blind index (the vault's
  * HMAC of the normalized E.164 number), which compares directly with the blind index of the
@@ -14,7 +14,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Tx } from '../../db/index.js';
 import type { RiskSignals } from './score.js';
 import { outsideBusinessHours, type RiskSettings } from './settings.js';
-import { collectRiskCounts } from './store.js';
+import { readRiskInputs, type RiskInputs } from './store.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -37,7 +37,7 @@ export interface ContactSignalsLike {
  * (src/verification/contact) is one.
  */
 export interface ContactSignalSource {
-  select(query: { readonly tenantId: string; readonly customerId: string; readonly now: Date }): RawBuilder<unknown>;
+  select(query: { readonly tenantId: string; readonly customerId: string | RawBuilder<unknown>; readonly now: Date }): RawBuilder<unknown>;
   fromRow(tx: Tx, row: unknown, query: { readonly tenantId: string; readonly customerId: string; readonly now: Date }): Promise<ContactSignalsLike>;
 }
 
@@ -49,18 +49,40 @@ export const NO_CONTACT_SIGNALS: ContactSignalSource = {
 
 export interface SignalQuery {
   readonly tenantId: string;
-  readonly customerId: string;
+  /** Whose signals: this customer, or (undefined) the interaction's own. */
+  readonly customerId: string | undefined;
   /** The interaction whose latest session's calling number is used (none: no caller signals). */
   readonly interactionId: string;
   readonly now: Date;
 }
 
-/** Every signal for one decision: one SQL statement (the contact checks' reads in it), and the clock. */
-export async function collectSignals(tx: Tx, query: SignalQuery, settings: RiskSettings, contactSignals: ContactSignalSource): Promise<RiskSignals> {
-  const { customerId, now } = query;
-  const contactQuery = { tenantId: query.tenantId, customerId, now };
-  const counts = await collectRiskCounts(tx, { customerId, interactionId: query.interactionId, dayStart: new Date(now.getTime() - DAY), hourStart: new Date(now.getTime() - HOUR), contact: contactSignals.select(contactQuery) });
-  const contact = await contactSignals.fromRow(tx, counts.contact, contactQuery);
+/** What one decision read (store.ts `readRiskInputs`), with the query it was read for. */
+export interface SignalInputs extends RiskInputs {
+  readonly query: SignalQuery;
+}
+
+/**
+ * Everything a decision reads, in one SQL statement: the interaction, the tenant's settings, the
+ * counts and flags, and the contact checks' reads. Windows: the last hour and the last 24 hours
+ * before `now`.
+ */
+export async function readSignalInputs(tx: Tx, query: SignalQuery, contactSignals: ContactSignalSource): Promise<SignalInputs> {
+  const { now } = query;
+  const inputs = await readRiskInputs(tx, {
+    interactionId: query.interactionId,
+    customerId: query.customerId,
+    dayStart: new Date(now.getTime() - DAY),
+    hourStart: new Date(now.getTime() - HOUR),
+    contact: (customerId) => contactSignals.select({ tenantId: query.tenantId, customerId, now }),
+  });
+  return { ...inputs, query };
+}
+
+/** The signals of `customerId` from what {@link readSignalInputs} read: the contact checks finish (in `tx`), the clock adds the time of day. */
+export async function signalsFrom(tx: Tx, inputs: SignalInputs, customerId: string, settings: RiskSettings, contactSignals: ContactSignalSource): Promise<RiskSignals> {
+  const { counts } = inputs;
+  const { now } = inputs.query;
+  const contact = await contactSignals.fromRow(tx, counts.contact, { tenantId: inputs.query.tenantId, customerId, now });
   const within = (days: number | null) => (days !== null && days <= settings.contactChangeDays ? days : null);
   return {
     customerFailuresHour: counts.customerFailuresHour,

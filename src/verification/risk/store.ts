@@ -4,6 +4,7 @@
  */
 import { type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Tx } from '../../db/index.js';
+import { SETTINGS_TEXT_SQL } from '../settings.js';
 import type { VerificationTables } from '../store.js';
 
 export interface SessionCallersTable {
@@ -75,13 +76,38 @@ export interface RiskCounts {
   readonly contact: unknown;
 }
 
+/** What {@link readRiskInputs} reads: everything a risk decision needs from the database. */
+export interface RiskInputs {
+  /** The interaction's customer and level; undefined when the tenant has no such interaction. */
+  readonly interaction: { readonly customerId: string | null; readonly verificationLevel: number } | undefined;
+  /** The tenant's verification settings as stored (`settings::text`); null when none were saved. */
+  readonly settingsText: string | null;
+  readonly counts: RiskCounts;
+}
+
+export interface RiskInputsQuery {
+  readonly interactionId: string;
+  /** Whose counts: this customer, or (undefined) the interaction's own. */
+  readonly customerId: string | undefined;
+  readonly dayStart: Date;
+  readonly hourStart: Date;
+  /** The contact checks' reads for a customer id or the expression that gives it (contact/index.ts `select`). */
+  readonly contact: (customerId: string | RawBuilder<unknown>) => RawBuilder<unknown>;
+}
+
 /**
- * Every count and flag the risk engine reads from the database, in one statement with the contact
- * checks' reads (`contact`): one round trip per decision. The calling number is the
- * interaction's latest session's; digests are compared in SQL, as every blind-index lookup is.
+ * Every count and flag the risk engine reads from the database, with the interaction, the
+ * tenant's settings and the contact checks' reads (`contact`), in one statement: one round trip
+ * per decision. The calling number is the interaction's latest session's; digests are compared in
+ * SQL, as every blind-index lookup is.
  */
-export async function collectRiskCounts(tx: Tx, q: { customerId: string; interactionId: string; dayStart: Date; hourStart: Date; contact: RawBuilder<unknown> }): Promise<RiskCounts> {
+export async function readRiskInputs(tx: Tx, q: RiskInputsQuery): Promise<RiskInputs> {
+  const customer = q.customerId ?? sql`(SELECT customer_id FROM subject)`;
   const result = await sql<{
+    interaction_found: boolean;
+    interaction_customer: string | null;
+    interaction_level: number | null;
+    settings: string | null;
     customer_day: string;
     customer_hour: string;
     has_caller: boolean;
@@ -93,7 +119,9 @@ export async function collectRiskCounts(tx: Tx, q: { customerId: string; interac
     matches: boolean;
     contact: unknown;
   }>`
-    WITH caller AS (
+    WITH subject AS (
+      SELECT customer_id, verification_level FROM interactions WHERE id = ${q.interactionId}
+    ), caller AS (
       SELECT c.caller_digest AS d
       FROM verification_session_callers c
       JOIN verification_sessions s ON s.tenant_id = c.tenant_id AND s.id = c.session_id
@@ -103,7 +131,7 @@ export async function collectRiskCounts(tx: Tx, q: { customerId: string; interac
     ), failures AS (
       SELECT count(*) AS day, count(*) FILTER (WHERE at > ${q.hourStart}) AS hour
       FROM verification_results
-      WHERE customer_id = ${q.customerId} AND NOT passed AND at > ${q.dayStart}
+      WHERE customer_id = ${customer} AND NOT passed AND at > ${q.dayStart}
     ), caller_failures AS (
       SELECT count(*) AS day, count(*) FILTER (WHERE r.at > ${q.hourStart}) AS hour
       FROM verification_session_callers c
@@ -111,9 +139,13 @@ export async function collectRiskCounts(tx: Tx, q: { customerId: string; interac
       WHERE c.caller_digest = (SELECT d FROM caller) AND NOT r.passed AND r.at > ${q.dayStart}
     ), phones AS (
       SELECT digest FROM blind_indexes
-      WHERE owner_table = 'customers' AND owner_id = ${q.customerId} AND kind = 'phone' AND field = 'phone'
+      WHERE owner_table = 'customers' AND owner_id = ${customer} AND kind = 'phone' AND field = 'phone'
     )
     SELECT
+      EXISTS (SELECT 1 FROM subject) AS interaction_found,
+      (SELECT customer_id FROM subject) AS interaction_customer,
+      (SELECT verification_level FROM subject) AS interaction_level,
+      ${SETTINGS_TEXT_SQL} AS settings,
       (SELECT day FROM failures) AS customer_day,
       (SELECT hour FROM failures) AS customer_hour,
       EXISTS (SELECT 1 FROM caller) AS has_caller,
@@ -123,20 +155,24 @@ export async function collectRiskCounts(tx: Tx, q: { customerId: string; interac
       EXISTS (SELECT 1 FROM verification_fraud_numbers WHERE digest = (SELECT d FROM caller)) AS fraud,
       (SELECT count(*) FROM phones) AS phones,
       EXISTS (SELECT 1 FROM phones WHERE digest = (SELECT d FROM caller)) AS matches,
-      ${q.contact} AS contact
+      ${q.contact(customer)} AS contact
   `.execute(tx);
   const row = result.rows[0];
-  if (row === undefined) throw new Error('the risk counts query returned no row');
+  if (row === undefined) throw new Error('the risk inputs query returned no row');
   return {
-    customerFailuresDay: Number(row.customer_day),
-    customerFailuresHour: Number(row.customer_hour),
-    hasCaller: row.has_caller,
-    callerFailuresDay: Number(row.caller_day),
-    callerFailuresHour: Number(row.caller_hour),
-    callerCustomersDay: Number(row.caller_customers),
-    knownFraudNumber: row.fraud,
-    phonesOnFile: Number(row.phones),
-    callerIsPhoneOnFile: row.matches,
-    contact: row.contact,
+    interaction: row.interaction_found ? { customerId: row.interaction_customer, verificationLevel: Number(row.interaction_level) } : undefined,
+    settingsText: row.settings,
+    counts: {
+      customerFailuresDay: Number(row.customer_day),
+      customerFailuresHour: Number(row.customer_hour),
+      hasCaller: row.has_caller,
+      callerFailuresDay: Number(row.caller_day),
+      callerFailuresHour: Number(row.caller_hour),
+      callerCustomersDay: Number(row.caller_customers),
+      knownFraudNumber: row.fraud,
+      phonesOnFile: Number(row.phones),
+      callerIsPhoneOnFile: row.matches,
+      contact: row.contact,
+    },
   };
 }
