@@ -14,7 +14,8 @@
  *     a whole verification. The SMPP sender's throttle is set to `--smpp-rate` submissions/s
  *     (default 1000: the contracted rate of an SMSC account is what limits a deployment).
  * (b) Risk engine, per decision, in tenant transactions over the data (a) left (sessions with
- *     calling numbers, results, codes): `--risk-samples` decisions, each timing inside its
+ *     calling numbers, results, codes), once its ledger backlog is sequenced and the planner has
+ *     statistics (as a running server would have them): `--risk-samples` decisions, each timing inside its
  *     transaction (i) the session lookup alone (the baseline: what any verification request
  *     pays), (ii) signal collection + scoring (`risk.assess`), (iii) the full decision
  *     (`risk.requiredLevel`: interaction, settings, signals, score, ledger entry). And (iv) the
@@ -320,9 +321,14 @@ try {
 
   // (b) Risk engine per decision, over planner statistics of the data (a) left: what `custodia
   // serve` refreshes on PGlite (at start and every hour: src/server/listen.ts), and autovacuum on
-  // PostgreSQL. Without them the planner cannot tell a tenant's 300 rows from 3 million.
+  // PostgreSQL. Without them the planner cannot tell a tenant's 300 rows from 3 million. The
+  // ledger entries (a) queued are sequenced first, so that the sequencer running beside the
+  // decisions has their own entries to keep up with, not the flow's backlog.
   {
-    const s = now();
+    let s = now();
+    await c.ledger.sequenceAll(tenantId);
+    emit({ kind: 'setup', phase: 'ledger_sequence_backlog', note: 'ledger.sequenceAll(tenant) over the entries of the OTP flow', ms: Math.round(now() - s) });
+    s = now();
     if (BACKEND === 'pglite') await refreshPlannerStatistics(c.db, logger);
     else await withAdmin(args['pg-url'] as string, (client) => client.query('ANALYZE'), database.name);
     emit({ kind: 'setup', phase: 'analyze', note: BACKEND === 'pglite' ? 'refreshPlannerStatistics (what serve runs)' : 'ANALYZE (what autovacuum would do)', ms: Math.round(now() - s) });
