@@ -131,7 +131,7 @@ export function createRiskEngine(deps: RiskEngineDeps) {
         {
           actor: ledgerActor(query.actor),
           action: 'verification.risk.decision',
-          targets: { interaction: query.interactionId, customer: customerId },
+          targets: { interaction: interaction.id, customer: customerId },
           details: {
             action: query.action,
             score: risk.score,

@@ -78,8 +78,8 @@ export interface RiskCounts {
 
 /** What {@link readRiskInputs} reads: everything a risk decision needs from the database. */
 export interface RiskInputs {
-  /** The interaction's customer and level; undefined when the tenant has no such interaction. */
-  readonly interaction: { readonly customerId: string | null; readonly verificationLevel: number } | undefined;
+  /** The interaction (its id as stored), its customer and level; undefined when the tenant has no such interaction. */
+  readonly interaction: { readonly id: string; readonly customerId: string | null; readonly verificationLevel: number } | undefined;
   /** The tenant's verification settings as stored (`settings::text`); null when none were saved. */
   readonly settingsText: string | null;
   readonly counts: RiskCounts;
@@ -104,7 +104,7 @@ export interface RiskInputsQuery {
 export async function readRiskInputs(tx: Tx, q: RiskInputsQuery): Promise<RiskInputs> {
   const customer = q.customerId ?? sql`(SELECT customer_id FROM subject)`;
   const result = await sql<{
-    interaction_found: boolean;
+    interaction_id: string | null;
     interaction_customer: string | null;
     interaction_level: number | null;
     settings: string | null;
@@ -120,7 +120,7 @@ export async function readRiskInputs(tx: Tx, q: RiskInputsQuery): Promise<RiskIn
     contact: unknown;
   }>`
     WITH subject AS (
-      SELECT customer_id, verification_level FROM interactions WHERE id = ${q.interactionId}
+      SELECT id, customer_id, verification_level FROM interactions WHERE id = ${q.interactionId}
     ), caller AS (
       SELECT c.caller_digest AS d
       FROM verification_session_callers c
@@ -142,7 +142,7 @@ export async function readRiskInputs(tx: Tx, q: RiskInputsQuery): Promise<RiskIn
       WHERE owner_table = 'customers' AND owner_id = ${customer} AND kind = 'phone' AND field = 'phone'
     )
     SELECT
-      EXISTS (SELECT 1 FROM subject) AS interaction_found,
+      (SELECT id FROM subject) AS interaction_id,
       (SELECT customer_id FROM subject) AS interaction_customer,
       (SELECT verification_level FROM subject) AS interaction_level,
       ${SETTINGS_TEXT_SQL} AS settings,
@@ -160,7 +160,7 @@ export async function readRiskInputs(tx: Tx, q: RiskInputsQuery): Promise<RiskIn
   const row = result.rows[0];
   if (row === undefined) throw new Error('the risk inputs query returned no row');
   return {
-    interaction: row.interaction_found ? { customerId: row.interaction_customer, verificationLevel: Number(row.interaction_level) } : undefined,
+    interaction: row.interaction_id === null ? undefined : { id: row.interaction_id, customerId: row.interaction_customer, verificationLevel: Number(row.interaction_level) },
     settingsText: row.settings,
     counts: {
       customerFailuresDay: Number(row.customer_day),
