@@ -13,6 +13,7 @@
  * in its length whatever it contains.
  */
 
+// scanText's loop spells these bits as literals (see there): change them together.
 export const CLS_DIGIT = 1;
 export const CLS_LETTER = 2;
 export const CLS_SPACE = 4;
@@ -22,6 +23,8 @@ export const CLS_SPANISH = 16;
 /** ã õ ç, counted likewise. */
 export const CLS_PORTUGUESE = 32;
 const CLS_MARKS = CLS_SPANISH | CLS_PORTUGUESE;
+/** A letter that is not upper case (scanText tells all-caps tokens by the lack of one). */
+const CLS_LOWER = 64;
 
 /** Folded code unit for every code unit. */
 export const FOLD = new Uint16Array(65536);
@@ -89,9 +92,12 @@ function buildTables(): void {
   }
 }
 buildTables();
+for (let c = 0; c < 65536; c++) if (((CLS[c] as number) & (CLS_LETTER | CLS_UPPER)) === CLS_LETTER) CLS[c] = (CLS[c] as number) | CLS_LOWER;
 for (const c of [0xf1, 0xd1, 0xbf, 0x9f, 0xa1, 0x81]) CLS[c] = (CLS[c] as number) | CLS_SPANISH;
 for (const c of [0xe3, 0xc3, 0xf5, 0xd5, 0xe7, 0xc7]) CLS[c] = (CLS[c] as number) | CLS_PORTUGUESE;
 
+// Spelled as literals in scanText's loop too. TOK_DIGIT and TOK_LETTER equal CLS_DIGIT and
+// CLS_LETTER: scanText copies those two bits from the classes.
 export const TOK_DIGIT = 1;
 export const TOK_LETTER = 2;
 /** The token's first code unit is an upper-case letter in the original text. */
@@ -130,6 +136,7 @@ export interface ScanText {
   readonly words: (string | undefined)[];
 }
 
+/** FNV-1a's offset basis (as a signed 32-bit integer) and prime; literals in scanText's loop. */
 const HASH_SEED = 0x811c9dc5 | 0;
 const HASH_PRIME = 0x01000193;
 
@@ -354,6 +361,8 @@ export class WordSet {
  */
 const POOLED_MAX = 1 << 16;
 let poolCodes = new Uint16Array(1024);
+/** poolCodes' bytes as a Buffer, made once per pool rather than once per scan. */
+let poolBytes = Buffer.from(poolCodes.buffer);
 let poolStart = new Int32Array(513);
 let poolEnd = new Int32Array(513);
 let poolFlags = new Uint8Array(513);
@@ -399,7 +408,10 @@ export function scanText(text: string): ScanText {
   let hashBuf: Int32Array;
   let wordBuf: Int32Array;
   if (n <= POOLED_MAX) {
-    if (poolCodes.length < n) poolCodes = new Uint16Array(Math.min(POOLED_MAX, Math.max(n, poolCodes.length * 2)));
+    if (poolCodes.length < n) {
+      poolCodes = new Uint16Array(Math.min(POOLED_MAX, Math.max(n, poolCodes.length * 2)));
+      poolBytes = Buffer.from(poolCodes.buffer);
+    }
     if (poolStart.length < maxTokens + 1) {
       const cap = Math.min((POOLED_MAX >>> 1) + 1, Math.max(maxTokens + 1, poolStart.length * 2));
       poolStart = new Int32Array(cap);
@@ -424,56 +436,61 @@ export function scanText(text: string): ScanText {
   }
   const table = vocabulary.table;
   const presence = vocabulary.presence;
+  const fold = FOLD;
+  const classOf = CLS;
   // Tokens made of digits only are in no set unless the vocabulary has such a word.
   const lookUpMask = vocabulary.digitWords ? TOK_DIGIT | TOK_LETTER : TOK_LETTER;
   let present = 0;
   // Spanish marks in the low 16 bits, Portuguese ones above (see markCount).
   let marks = 0;
   let count = 0;
-  let i = 0;
-  // Separators are read one at a time here; a token is read to its end by the inner loop, which
-  // leaves i on the code unit after it (a separator, read on the next turn, or the end).
-  while (i < n) {
-    let c = text.charCodeAt(i);
-    let f = FOLD[c] as number;
-    codesBuf[i] = f;
-    let cls = CLS[c] as number;
-    marks += markCount(cls);
-    if ((cls & (CLS_DIGIT | CLS_LETTER)) === 0) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let flags = cls & CLS_UPPER ? TOK_CAPITAL : 0;
-    let lowerSeen = false;
-    let hash = HASH_SEED;
-    for (;;) {
-      hash = Math.imul(hash ^ f, HASH_PRIME);
-      if (cls & CLS_DIGIT) flags |= TOK_DIGIT;
-      else {
-        flags |= TOK_LETTER;
-        if (!(cls & CLS_UPPER)) lowerSeen = true;
-      }
-      // Tested, not read out of bounds: V8's charCodeAt past the end takes a slow path that made
-      // the whole loop two to three times slower.
-      if (++i >= n) break;
-      c = text.charCodeAt(i);
-      cls = CLS[c] as number;
-      if ((cls & (CLS_DIGIT | CLS_LETTER)) === 0) break;
-      f = FOLD[c] as number;
+  // The token being read: 0 between tokens, else the or of its code units' classes and 256.
+  let acc = 0;
+  let first = 0;
+  let start = 0;
+  let hash = 0;
+  // One flat loop, whose only branch inside a token is "letter or digit?"; position n reads as a
+  // separator, so the last token ends like any other. The class bits, token flags and FNV
+  // constants are literals: a module-level constant here is a load and a hole check per code unit
+  // (tsc does not inline const enums under isolatedModules). With the loop it replaced (an inner
+  // loop per token, a branch per class bit) and with named constants, scanText took 10.0 ns a code
+  // unit over the evaluation corpus; now 8.0. Cls: 1 digit, 2 letter, 8 upper, 16 Spanish mark,
+  // 32 Portuguese mark, 64 lower-case letter. Tok: 1 digit, 2 letter, 4 capital, 8 all caps.
+  for (let i = 0; i <= n; i++) {
+    let cls = 0;
+    let f = 0;
+    // Tested, not read out of bounds: V8's charCodeAt past the end takes a slow path that made
+    // the whole loop two to three times slower.
+    if (i < n) {
+      const c = text.charCodeAt(i);
+      f = fold[c] as number;
       codesBuf[i] = f;
-      marks += markCount(cls);
+      cls = classOf[c] as number;
+      // markCount without its branches: 1 per Spanish mark, 1 << 16 per Portuguese one.
+      marks += ((cls & 16) >>> 4) + ((cls & 32) << 11);
     }
-    startBuf[count] = start;
-    endBuf[count] = i;
-    flagsBuf[count] = flags | (!lowerSeen && flags & TOK_LETTER ? TOK_ALL_CAPS : 0);
-    hashBuf[count] = hash;
-    const k = flags & lookUpMask ? table.indexOfCodes(codesBuf, start, i - start, hash) : -1;
-    if (k > 0) {
-      wordBuf[count] = k;
-      present |= presence[k] as number;
-    } else wordBuf[count] = 0;
-    count++;
+    if ((cls & 3) !== 0) {
+      if (acc === 0) {
+        start = i;
+        first = cls;
+        hash = -2128831035;
+      }
+      acc |= cls | 256;
+      hash = Math.imul(hash ^ f, 16777619);
+    } else if (acc !== 0) {
+      const flags = (acc & 3) | (first & 8 ? 4 : 0) | ((acc & 66) === 2 ? 8 : 0);
+      startBuf[count] = start;
+      endBuf[count] = i;
+      flagsBuf[count] = flags;
+      hashBuf[count] = hash;
+      const k = flags & lookUpMask ? table.indexOfCodes(codesBuf, start, i - start, hash) : -1;
+      if (k > 0) {
+        wordBuf[count] = k;
+        present |= presence[k] as number;
+      } else wordBuf[count] = 0;
+      count++;
+      acc = 0;
+    }
   }
   if (n > LANGUAGE_SAMPLE) {
     // Counted over the whole text above (one test fewer per code unit); only the sample counts.
@@ -492,7 +509,8 @@ export function scanText(text: string): ScanText {
   // Buffer's UTF-16 decoding costs half of TextDecoder's; it keeps a lone surrogate as it is
   // where TextDecoder wrote U+FFFD, and no detector reads either (they are not letters, digits,
   // spaces or separators).
-  const folded = n === 0 ? '' : Buffer.from(codes.buffer, codes.byteOffset, n * 2).toString('utf16le');
+  const bytes = codesBuf === poolCodes ? poolBytes : Buffer.from(codes.buffer, codes.byteOffset, n * 2);
+  const folded = n === 0 ? '' : bytes.toString('utf16le', 0, n * 2);
   return {
     text,
     folded,

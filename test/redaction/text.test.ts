@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateCorpus } from '../../src/redaction/eval/corpus.js';
-import { LANGUAGE_SAMPLE, releaseScan, scanText, tokenText, WordSet } from '../../src/redaction/text.js';
+import { CLS, CLS_DIGIT, CLS_LETTER, CLS_UPPER, FOLD, LANGUAGE_SAMPLE, releaseScan, scanText, TOK_ALL_CAPS, TOK_CAPITAL, TOK_DIGIT, TOK_LETTER, tokenText, wordHash, WordSet } from '../../src/redaction/text.js';
 import { seededRandom } from '../../src/platform/seeded-random.js';
 
 const random = seededRandom(20261124);
@@ -81,6 +81,43 @@ describe('language marks counted by the scan', () => {
       const s = scanText(text);
       expect(s.spanishMarks).toBe(sample.match(SPANISH)?.length ?? 0);
       expect(s.portugueseMarks).toBe(sample.match(PORTUGUESE)?.length ?? 0);
+      releaseScan(s);
+    }
+  });
+});
+
+describe('tokens of the scan', () => {
+  /** The plain definition: maximal runs of letters and digits by CLS, their flags and hashes. */
+  function plainTokens(text: string) {
+    const out: { start: number; end: number; flags: number; hash: number }[] = [];
+    const isWord = (c: number) => ((CLS[c] as number) & (CLS_DIGIT | CLS_LETTER)) !== 0;
+    let i = 0;
+    while (i < text.length) {
+      if (!isWord(text.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < text.length && isWord(text.charCodeAt(i))) i++;
+      const units = [...Array(i - start).keys()].map((k) => text.charCodeAt(start + k));
+      const letters = units.filter((c) => ((CLS[c] as number) & CLS_LETTER) !== 0);
+      let flags = 0;
+      if (units.some((c) => ((CLS[c] as number) & CLS_DIGIT) !== 0)) flags |= TOK_DIGIT;
+      if (letters.length > 0) flags |= TOK_LETTER;
+      if (((CLS[units[0] as number] as number) & CLS_UPPER) !== 0) flags |= TOK_CAPITAL;
+      if (letters.length > 0 && letters.every((c) => ((CLS[c] as number) & CLS_UPPER) !== 0)) flags |= TOK_ALL_CAPS;
+      const folded = String.fromCharCode(...units.map((c) => FOLD[c] as number));
+      out.push({ start, end: i, flags, hash: wordHash(folded) });
+    }
+    return out;
+  }
+
+  it('are the maximal runs of letters and digits, with the flags and hashes of their definitions', () => {
+    for (const text of [...texts(), 'ÁRBOL Árbol árBol 12ab AB12 9', 'x', 'A', '', ' Z']) {
+      const s = scanText(text);
+      const got = [...Array(s.tokenCount).keys()].map((t) => ({ start: s.tokStart[t], end: s.tokEnd[t], flags: s.tokFlags[t], hash: s.tokHash[t] }));
+      expect(got, text.slice(0, 60)).toEqual(plainTokens(text));
+      for (let i = 0; i < text.length; i++) expect(s.codes[i]).toBe(FOLD[text.charCodeAt(i)]);
       releaseScan(s);
     }
   });
