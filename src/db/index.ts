@@ -4,5 +4,5 @@ export { DbErrors, isConnectionError, isUniqueViolation } from './errors.js';
 export { type Migration, type MigrationStatus, loadMigrations, migrate, migrationStatus } from './migrate.js';
 export type { CustomersTable, DeviceStatus, InvitationsTable, PlatformTokensTable, Schema, SessionFactor, SessionLockReason, SessionRevokedReason, TenantsTable } from './schema.js';
 export { type ConnectionIdentity, connectionIdentity } from './identity.js';
-export { refreshPlannerStatistics, startStatisticsRefresh } from './maintenance.js';
+export { refreshGrownTables, refreshPlannerStatistics, startStatisticsRefresh } from './maintenance.js';
 export { jsonColumn } from './json.js';
