@@ -6,7 +6,7 @@
 import { luhnValid } from '../../documents/index.js';
 import { CARD_CUES, CVV_CUES, EXPIRY_CUES, PHONE_CUES, REFERENCE_CUES } from '../cues.js';
 import { cueAfter, cueBefore, isAlnumCode, isDigitCode } from '../text.js';
-import { afterLineBreak, type Chunk, type DetectContext, emit, hasDigits, isLineBreakGap, joinGroups, opensLine, sepsIn } from './chunks.js';
+import { afterLineBreak, type Chunk, type DetectContext, digitCount, emit, hasDigits, isLineBreakGap, joinGroups, opensLine, sepsIn } from './chunks.js';
 
 /**
  * Whether `digits` lies in a known issuer range with a length that range issues (ISO/IEC 7812
@@ -110,7 +110,7 @@ function detectCardInChunk(ctx: DetectContext, ch: Chunk): number {
   const last = ch.groups.length - 1;
   // No card has fewer than 13 digits; most chunks (amounts, times, short ids) stop here.
   if (!hasDigits(ch, 0, 13)) return 0;
-  words.reference = words.phone = words.card = undefined;
+  words.reference = words.phone = words.card = words.cvv = undefined;
   let g = 0;
   while (g <= last) {
     let start = g;
@@ -137,15 +137,27 @@ function detectCardInChunk(ctx: DetectContext, ch: Chunk): number {
  * window that is not the whole chunk. Module state rather than closures over that function's locals,
  * which cost a measurable share of detect() on texts full of long numbers.
  */
-const words: { reference: boolean | undefined; phone: boolean | undefined; card: boolean | undefined } = { reference: undefined, phone: undefined, card: undefined };
+const words: { reference: boolean | undefined; phone: boolean | undefined; card: boolean | undefined; cvv: boolean | undefined } = { reference: undefined, phone: undefined, card: undefined, cvv: undefined };
 
-/** Whether a window that is not the whole chunk is refused by the words before the chunk. */
-function refusedByWords(ctx: DetectContext, ch: Chunk, inner: boolean): boolean {
+/**
+ * Whether a window that is not the whole chunk is refused by the words before the chunk; `g` is
+ * the window's first group. A security code read out just before its card ("código de seguridad
+ * 876 4111 1111 1111 1111") counts as a card word for a window that starts right after that code:
+ * "código" is a reference word, and without this the card would be missed.
+ */
+function refusedByWords(ctx: DetectContext, ch: Chunk, g: number, inner: boolean): boolean {
   words.reference ??= cueBefore(ctx.s, ch.start, REFERENCE_CUES[ctx.lang], 4, 40);
   if (!words.reference && inner) words.phone ??= cueBefore(ctx.s, ch.start, PHONE_CUES[ctx.lang], 3, 30);
   if (!words.reference && !(inner && words.phone === true)) return false;
   words.card ??= cueBefore(ctx.s, ch.start, CARD_CUES[ctx.lang], 8, 100);
-  return !words.card;
+  if (words.card) return false;
+  if (!inner || g !== 1 || !cvvShaped(ch.groups[0] as string)) return true;
+  words.cvv ??= cueBefore(ctx.s, ch.start, CVV_CUES[ctx.lang], 5, 60);
+  return !words.cvv;
+}
+
+function cvvShaped(group: string): boolean {
+  return group.length === 3 || group.length === 4;
 }
 
 /** The last group of the longest valid window starting at group g, or -1; `inner`: g follows one number of its own. */
@@ -163,7 +175,7 @@ function longestCard(ctx: DetectContext, ch: Chunk, g: number, inner: boolean): 
     if (j > g && !CARD_SEPS.includes(ch.seps[j] as string)) break;
     if (total < 13 || (j === last && ch.gluedRight)) continue;
     if (inner && j < last && CARD_SEPS.includes(ch.seps[j + 1] as string) && (ch.groups[j + 1] as string).length >= 4) continue;
-    if (isCardNumber(joinGroups(ch, g, j)) && ((g === 0 && j === last) || !refusedByWords(ctx, ch, inner))) best = j;
+    if (isCardNumber(joinGroups(ch, g, j)) && ((g === 0 && j === last) || !refusedByWords(ctx, ch, g, inner))) best = j;
   }
   return best;
 }
@@ -258,6 +270,21 @@ export function detectCardExtras(ctx: DetectContext): void {
         emit(ctx, 'CARD_CVV', ch.start, ch.end, 0.9, 'cvv:context');
       }
       continue;
+    }
+    // A code read out next to its card, in one run of groups: "cvv 876 4111 1111 1111 1111",
+    // "4111 1111 1111 1111 876 es el cvv". The other groups must be a card number by themselves.
+    const last = groups.length - 1;
+    // Most runs of groups (dates, amounts, phones) are too short for a card and a code: one sum first.
+    const total = last >= 1 && !ch.plus ? digitCount(ch, 0, last) : 0;
+    if (total >= 16 && total <= 23) {
+      const lead = groups[0] as string;
+      if (cvvShaped(lead) && !ch.gluedLeft && (ch.seps[1] as string).includes(' ') && cueBefore(s, ch.start, CVV_CUES[lang], 5, 60) && isCardNumber(joinGroups(ch, 1, last))) {
+        emit(ctx, 'CARD_CVV', ch.start, ch.groupEnd[0] as number, 0.9, 'cvv:context');
+      }
+      const tail = groups[last] as string;
+      if (cvvShaped(tail) && !ch.gluedRight && (ch.seps[last] as string).includes(' ') && (cueAfter(s, ch.end, CVV_CUES[lang], 5, 40) || cueBefore(s, ch.start, CVV_CUES[lang], 5, 60)) && isCardNumber(joinGroups(ch, 0, last - 1))) {
+        emit(ctx, 'CARD_CVV', ch.groupStart[last] as number, ch.end, 0.9, 'cvv:context');
+      }
     }
     if (groups.length === 2 && !ch.gluedRight) {
       const mm = groups[0] as string;
