@@ -265,8 +265,7 @@ export function detectCardExtras(ctx: DetectContext): void {
   for (const ch of ctx.chunks) {
     const groups = ch.groups;
     if (groups.length === 1) {
-      const len = (groups[0] as string).length;
-      if ((len === 3 || len === 4) && !ch.gluedRight && !ch.gluedLeft && (ch.suffix === null || ch.suffix.spaced) && !ch.plus && (cueBefore(s, ch.start, CVV_CUES[lang], 5, 60) || cueAfter(s, ch.end, CVV_CUES[lang], 5, 40))) {
+      if (cvvShaped(groups[0] as string) && !ch.gluedRight && !ch.gluedLeft && (ch.suffix === null || ch.suffix.spaced) && !ch.plus && (cueBefore(s, ch.start, CVV_CUES[lang], 5, 60) || cueAfter(s, ch.end, CVV_CUES[lang], 5, 40))) {
         emit(ctx, 'CARD_CVV', ch.start, ch.end, 0.9, 'cvv:context');
       }
       continue;
