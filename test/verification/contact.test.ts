@@ -4,7 +4,8 @@
  * changed recently" signal from the customer's field history.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCustomer, updateCustomerFields } from '../../src/customers/index.js';
 import { checkPhone, createContactSignals, disposableDomains, isDisposableDomain, isValidEmailSyntax, MxChecker } from '../../src/verification/contact/index.js';
 import { createTestApp, type TestApp } from '../helpers/context.js';
@@ -130,5 +131,31 @@ describe('contact signals', () => {
     // ...and the answer from the cache once the lookup that call started has finished (hasMx joins it).
     expect(await mx.hasMx('mail.test')).toBe(true);
     expect(await read()).toEqual({ phoneChangedWithinDays: 3, emailChangedWithinDays: 3, emailDisposable: false, emailHasMx: true, phoneType: 'FIXED_LINE' });
+  });
+
+  it('decrypts the phone only for a caller that wants its type (the risk engine does not)', async () => {
+    const { tenantId } = await contactCenter(t, 'contactwant', { ana: 'agent' }, 0);
+    const signals = createContactSignals({ vault: t.ctx.vault, mx: { answerNow: () => 'unknown' } });
+    const created = await t.ctx.db.withTenant(tenantId, (tx) => createCustomer(tx, { vault: t.ctx.vault }, tenantId, { customerNumber: 'C-2', fields: { full_name: 'Leo', phone: '+34612345678', email: 'leo@mail.test' } }, { type: 'system', id: 'test' }, t.clock.now()));
+    const query = { tenantId, customerId: created.id, now: t.clock.now() };
+    const opened: string[][] = [];
+    const decryptFields = t.ctx.vault.decryptFields.bind(t.ctx.vault);
+    const spy = vi.spyOn(t.ctx.vault, 'decryptFields').mockImplementation((tx, tenant, fields, keys) => {
+      opened.push(fields.map((f) => f.location.field));
+      return decryptFields(tx, tenant, fields, keys);
+    });
+    try {
+      const [all, risk] = await t.ctx.db.withTenant(tenantId, async (tx) => {
+        const row = (await sql<{ contact: unknown }>`SELECT ${signals.select(query)} AS contact`.execute(tx)).rows[0]?.contact;
+        return [await signals.fromRow(tx, row, query), await signals.fromRow(tx, row, query, { phoneType: false })];
+      });
+      expect(all.phoneType).toBe('MOBILE');
+      expect(risk).toEqual({ ...all, phoneType: null });
+      expect(opened).toHaveLength(2);
+      expect(opened[0]?.sort()).toEqual(['email', 'phone']);
+      expect(opened[1]).toEqual(['email']);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

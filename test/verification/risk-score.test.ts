@@ -121,6 +121,49 @@ describe('business hours', () => {
     expect(outsideBusinessHours(hours(over), new Date(at))).toBe(outside);
   });
 
+  // The local time is computed once per UTC minute and zone: every answer must be the one a fresh
+  // formatter gives, across DST changes, within a minute and between zones asked in turn.
+  it('answers as a fresh formatter would, second by second across DST changes', () => {
+    const fresh = (zone: string, at: Date) => {
+      const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).formatToParts(at);
+      const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+      return { weekday: get('weekday').toLowerCase(), minute: Number(get('hour')) * 60 + Number(get('minute')) };
+    };
+    const reference = (h: ReturnType<typeof hours>, at: Date) => {
+      const { weekday, minute } = fresh(h.timeZone, at);
+      const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+      const open = (d: number) => (h.days as readonly string[]).includes(days[(d + 7) % 7] as string);
+      const toMin = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
+      const [start, end, today] = [toMin(h.start), toMin(h.end), days.indexOf(weekday)];
+      if (start === end) return !open(today);
+      if (start < end) return !(open(today) && minute >= start && minute < end);
+      return !((open(today) && minute >= start) || (open(today - 1) && minute < end));
+    };
+    // Madrid leaves summer time at 03:00 local on 2026-10-25 (01:00 UTC); Santiago enters it on
+    // 2026-09-06 (04:00 UTC). Hours that open or close at the changed hour.
+    const cases = [
+      { h: hours({ timeZone: 'Europe/Madrid', days: ['sun'], start: '02:00', end: '02:30' }), from: Date.UTC(2026, 9, 24, 23, 50) },
+      { h: hours({ timeZone: 'America/Santiago', days: ['sat', 'sun'], start: '23:59', end: '00:01' }), from: Date.UTC(2026, 8, 6, 3, 50) },
+      // Before 1972 Monrovia was UTC-0:44:30: its local minutes do not start on UTC minutes.
+      { h: hours({ timeZone: 'Africa/Monrovia', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '10:00', end: '10:01' }), from: Date.UTC(1970, 0, 1, 10, 40) },
+    ];
+    let changes = 0;
+    for (const { h, from } of cases) {
+      let last: boolean | undefined;
+      for (let t = from; t < from + 3 * 3_600_000; t += 7_000) {
+        const at = new Date(t);
+        const got = outsideBusinessHours(h, at);
+        expect(got, `${h.timeZone} ${at.toISOString()}`).toBe(reference(h, at));
+        // Another zone in between, so a per-zone memo cannot answer for the wrong zone.
+        expect(outsideBusinessHours(hours({ timeZone: 'Asia/Kolkata' }), at)).toBe(reference(hours({ timeZone: 'Asia/Kolkata' }), at));
+        if (last !== undefined && last !== got) changes += 1;
+        last = got;
+      }
+    }
+    // The hours open and close inside the windows: the test sees the answer change.
+    expect(changes).toBeGreaterThanOrEqual(4);
+  });
+
   it('refuses an unknown time zone and a high threshold not above the elevated one', () => {
     expect(riskSettingsSchema.safeParse({ businessHours: { timeZone: 'Mars/Olympus' } }).success).toBe(false);
     expect(riskSettingsSchema.safeParse({ thresholds: { elevated: 50, high: 40 } }).success).toBe(false);

@@ -60,8 +60,17 @@ export interface ContactSignalsFn {
   (tx: Tx, query: ContactSignalsQuery): Promise<ContactSignals>;
   /** Everything the checks read, as one json value (a scalar subquery): null for an unknown customer. */
   select(query: ContactSelectQuery): RawBuilder<unknown>;
-  /** The signals from what {@link select} gave, in the same transaction. */
-  fromRow(tx: Tx, row: unknown, query: ContactSignalsQuery): Promise<ContactSignals>;
+  /**
+   * The signals from what {@link select} gave, in the same transaction. With `phoneType: false`
+   * the phone on file is neither decrypted nor parsed (`phoneType` is then null): for a caller,
+   * such as the risk engine, that does not use it.
+   */
+  fromRow(tx: Tx, row: unknown, query: ContactSignalsQuery, want?: ContactSignalsWanted): Promise<ContactSignals>;
+}
+
+/** Which of the signals a caller uses (all by default). */
+export interface ContactSignalsWanted {
+  readonly phoneType?: boolean | undefined;
 }
 
 export interface ContactSignalsDeps {
@@ -144,11 +153,12 @@ export function createContactSignals(deps: ContactSignalsDeps): ContactSignalsFn
   const lookbackDays = deps.lookbackDays ?? 90;
   const select = (query: ContactSelectQuery) => contactRowJson({ tenantId: query.tenantId, customerId: query.customerId, since: new Date(query.now.getTime() - lookbackDays * DAY_MS), now: query.now });
 
-  async function fromRow(tx: Tx, value: unknown, query: ContactSignalsQuery): Promise<ContactSignals> {
+  async function fromRow(tx: Tx, value: unknown, query: ContactSignalsQuery, want?: ContactSignalsWanted): Promise<ContactSignals> {
     const row = value === null || value === undefined ? undefined : jsonColumn(value as string | ContactRow);
     if (row === undefined || row.created_at === null) throw new AppError(CustomerErrors.not_found);
     const stored = row.contact_values === null ? [] : jsonColumn(row.contact_values);
-    const chosen = [pick(stored, 'email', 'email'), pick(stored, 'phone', 'phone')];
+    // Personal data is decrypted only for a signal the caller uses.
+    const chosen = [pick(stored, 'email', 'email'), want?.phoneType === false ? undefined : pick(stored, 'phone', 'phone')];
     // Both values under the key read with them (they share the customer's key).
     const sealed = chosen.filter((v): v is StoredContact => v !== undefined && v.clear === null && v.cipher !== null);
     const dataKey = parseDataKeyRow(row.data_key);

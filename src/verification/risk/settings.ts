@@ -79,16 +79,43 @@ export function weightsOf(settings: RiskSettings): RiskWeights {
   return settings.weights;
 }
 
-const dayParts = new Map<string, Intl.DateTimeFormat>();
+interface LocalTime {
+  /** The UTC minute (ms / 60,000) this was computed for. */
+  readonly utcMinute: number;
+  readonly weekday: string;
+  /** Minutes since local midnight. */
+  readonly minute: number;
+}
 
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = dayParts.get(zone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US-u-ca-gregory-nu-latn', { timeZone: zone, weekday: 'short', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
-    if (dayParts.size >= 1_000) dayParts.clear();
-    dayParts.set(zone, f);
+/** Per zone: its formatter, and the local time of the last UTC minute asked (a decision asks every time). */
+const zones = new Map<string, { readonly format: Intl.DateTimeFormat; last: LocalTime | undefined }>();
+
+// Every offset in the time-zone database since 1972 is a whole number of minutes, so from then on
+// a UTC minute is one local minute, and formatting once per minute per zone is exact. (Older
+// offsets had seconds: Africa/Monrovia was UTC-0:44:30 until 1972.)
+const WHOLE_MINUTE_OFFSETS_SINCE = Date.UTC(1973, 0, 1);
+
+function localTime(zone: string, now: Date): LocalTime {
+  let entry = zones.get(zone);
+  if (entry === undefined) {
+    const format = new Intl.DateTimeFormat('en-US-u-ca-gregory-nu-latn', { timeZone: zone, weekday: 'short', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
+    if (zones.size >= 1_000) zones.clear();
+    entry = { format, last: undefined };
+    zones.set(zone, entry);
   }
-  return f;
+  const t = now.getTime();
+  const utcMinute = Math.floor(t / 60_000);
+  if (entry.last !== undefined && entry.last.utcMinute === utcMinute && t >= WHOLE_MINUTE_OFFSETS_SINCE) return entry.last;
+  let weekday = 'mon';
+  let minute = 0;
+  for (const part of entry.format.formatToParts(now)) {
+    if (part.type === 'weekday') weekday = part.value.toLowerCase();
+    else if (part.type === 'hour') minute += Number(part.value) * 60;
+    else if (part.type === 'minute') minute += Number(part.value);
+  }
+  const local = { utcMinute, weekday, minute };
+  entry.last = local;
+  return local;
 }
 
 const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
@@ -98,13 +125,7 @@ const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5)
  * the day they open on (a Friday 22:00-02:00 covers Saturday 01:00).
  */
 export function outsideBusinessHours(hours: BusinessHours, now: Date): boolean {
-  let weekday = 'mon';
-  let minute = 0;
-  for (const part of formatter(hours.timeZone).formatToParts(now)) {
-    if (part.type === 'weekday') weekday = part.value.toLowerCase();
-    else if (part.type === 'hour') minute += Number(part.value) * 60;
-    else if (part.type === 'minute') minute += Number(part.value);
-  }
+  const { weekday, minute } = localTime(hours.timeZone, now);
   const start = minutes(hours.start);
   const end = minutes(hours.end);
   const today = WEEKDAYS.indexOf(weekday as Weekday);

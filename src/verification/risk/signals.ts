@@ -38,7 +38,8 @@ export interface ContactSignalsLike {
  */
 export interface ContactSignalSource {
   select(query: { readonly tenantId: string; readonly customerId: string | RawBuilder<unknown>; readonly now: Date }): RawBuilder<unknown>;
-  fromRow(tx: Tx, row: unknown, query: { readonly tenantId: string; readonly customerId: string; readonly now: Date }): Promise<ContactSignalsLike>;
+  /** `want.phoneType: false`: the engine has no phone-type signal, so the phone is not decrypted. */
+  fromRow(tx: Tx, row: unknown, query: { readonly tenantId: string; readonly customerId: string; readonly now: Date }, want: { readonly phoneType: false }): Promise<ContactSignalsLike>;
 }
 
 /** For a server without contact checks: no contact signal at all. */
@@ -82,7 +83,7 @@ export async function readSignalInputs(tx: Tx, query: SignalQuery, contactSignal
 export async function signalsFrom(tx: Tx, inputs: SignalInputs, customerId: string, settings: RiskSettings, contactSignals: ContactSignalSource): Promise<RiskSignals> {
   const { counts } = inputs;
   const { now } = inputs.query;
-  const contact = await contactSignals.fromRow(tx, counts.contact, { tenantId: inputs.query.tenantId, customerId, now });
+  const contact = await contactSignals.fromRow(tx, counts.contact, { tenantId: inputs.query.tenantId, customerId, now }, { phoneType: false });
   const within = (days: number | null) => (days !== null && days <= settings.contactChangeDays ? days : null);
   return {
     customerFailuresHour: counts.customerFailuresHour,
