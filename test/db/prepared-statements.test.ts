@@ -3,7 +3,7 @@
  * on PGlite): a statement's cached plan, generic after five executions, must keep row-level
  * security per transaction, because the tenant is read at execution through STABLE functions; a
  * PostgreSQL connection prepares a bounded number of texts; and a prepared `select *` whose table
- * gains a column (a migration while a process runs) fails once, then runs unnamed.
+ * gains or renames a column (a migration while a process runs) fails once, then runs unnamed.
  */
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -30,6 +30,13 @@ async function staleStatementRecovers(db: Database): Promise<void> {
   await expect(probe()).rejects.toThrow(/cached plan must not change result type/);
   expect(await probe()).toEqual([{ id: 1, note: 'x' }]);
   expect(await probe()).toEqual([{ id: 1, note: 'x' }]);
+  // A renamed column is refused the same way, so a row description kept from when the statement
+  // was prepared (PGlite's dialect keeps it) never names the columns of a shape gone by.
+  const renamed = () => db.withTenant(tenant, async (tx) => (await sql<Record<string, unknown>>`select * from prepared_probe where id > 0`.execute(tx)).rows);
+  expect(await renamed()).toEqual([{ id: 1, note: 'x' }]);
+  await db.withRawSession((s) => s.exec('ALTER TABLE prepared_probe RENAME COLUMN note TO remark'));
+  await expect(renamed()).rejects.toThrow(/cached plan must not change result type/);
+  expect(await renamed()).toEqual([{ id: 1, remark: 'x' }]);
 }
 
 describe.runIf(backend === 'pglite')('prepared statements on PGlite', () => {
