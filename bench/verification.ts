@@ -326,9 +326,10 @@ try {
 
   // (b) Risk engine per decision, over planner statistics of the data (a) left: what `custodia
   // serve` refreshes on PGlite (at start, every hour, and within a minute for a table that grew:
-  // src/db/maintenance.ts), and autovacuum on PostgreSQL. Without them the planner cannot tell a tenant's 300 rows from 3 million. The
-  // ledger entries (a) queued are sequenced first, so that the sequencer running beside the
-  // decisions has their own entries to keep up with, not the flow's backlog.
+  // src/db/maintenance.ts), and autovacuum on PostgreSQL. Without them the planner cannot tell a
+  // tenant's 300 rows from 3 million. The ledger entries (a) queued are sequenced first, so that
+  // the sequencer running beside the decisions has their own entries to keep up with, not the
+  // flow's backlog.
   {
     let s = now();
     await c.ledger.sequenceAll(tenantId);

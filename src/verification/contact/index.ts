@@ -159,7 +159,7 @@ export function createContactSignals(deps: ContactSignalsDeps): ContactSignalsFn
     const stored = row.contact_values === null ? [] : jsonColumn(row.contact_values);
     // Personal data is decrypted only for a signal the caller uses.
     const chosen = [pick(stored, 'email', 'email'), want?.phoneType === false ? undefined : pick(stored, 'phone', 'phone')];
-    // Both values under the key read with them (they share the customer's key).
+    // The values to open, under the key read with them (the customer's key).
     const sealed = chosen.filter((v): v is StoredContact => v !== undefined && v.clear === null && v.cipher !== null);
     const dataKey = parseDataKeyRow(row.data_key);
     const opened = await deps.vault.decryptFields(
